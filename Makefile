@@ -1,0 +1,39 @@
+# Sockerless — build, test and benchmark entry points.
+# `make test` is the test command CI runs (through .ci/run).
+
+GO ?= go
+CACHE ?= $(HOME)/.cache/sockerless
+export SOCKERLESS_CACHE := $(CACHE)
+
+.PHONY: all build test unit reference-engine verify-busybox bench lint
+
+all: build
+
+build:
+	$(GO) build ./...
+
+# The whole suite: static checks, the BusyBox rebuild check, a private
+# reference dockerd with offline test images, then every Go test with -race.
+test: lint verify-busybox reference-engine unit
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Rebuild busybox.wasm from the recipe and compare with the committed bytes.
+verify-busybox:
+	third_party/busybox/verify.sh
+
+# Start the reference dockerd (Debian docker.io) and load the test images.
+reference-engine:
+	hack/ci-deps.sh
+	hack/dockerd.sh start
+	eval "$$(hack/dockerd.sh env)" && DOCKER_HOST=$$SOCKERLESS_TEST_DOCKER_HOST hack/testimages.sh
+
+unit:
+	eval "$$(hack/dockerd.sh env)" && $(GO) test -race -count=1 ./...
+
+# Benchmarks against the reference dockerd, measured in the same run.
+bench: reference-engine
+	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./internal/sandbox/ | tee bench.out

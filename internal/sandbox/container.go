@@ -1,0 +1,103 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sockerless/sockerless/internal/sandbox/confine"
+	"github.com/sockerless/sockerless/internal/sandbox/shell"
+	"github.com/sockerless/sockerless/internal/sandbox/wasm"
+)
+
+// ContainerConfig describes a container's filesystem.
+type ContainerConfig struct {
+	// Root is the host folder holding the container's root filesystem.
+	Root string
+	// Mounts are binds and volumes; the longest target prefix wins.
+	Mounts []confine.Mount
+	// Hostname is what $HOSTNAME says.
+	Hostname string
+}
+
+// Container is a root with its processes. Many processes may run at once.
+type Container struct {
+	fs    *confine.FS
+	shell *shell.Shell
+	usage wasm.Usage
+	procs shell.Procs
+
+	mu      sync.Mutex
+	running map[*Process]struct{}
+	closed  bool
+}
+
+// NewContainer opens a container root. The caller must Close it.
+func (e *Engine) NewContainer(cfg ContainerConfig) (*Container, error) {
+	fsys, err := confine.New(cfg.Root, cfg.Mounts)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	c := &Container{fs: fsys, running: map[*Process]struct{}{}}
+	c.shell = shell.New(shell.Config{
+		FS: fsys, Runtime: e.rt, Userland: e.userland, Applets: e.applets,
+		Usage: &c.usage, Procs: &c.procs, Hostname: cfg.Hostname,
+	})
+	return c, nil
+}
+
+// FS is the container's confined filesystem, for archive and file work done
+// on the host side (docker cp, /etc/hosts).
+func (c *Container) FS() *confine.FS { return c.fs }
+
+// Close kills the running processes, waits for them and releases the root.
+func (c *Container) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	procs := make([]*Process, 0, len(c.running))
+	for p := range c.running {
+		procs = append(procs, p)
+	}
+	c.mu.Unlock()
+	for _, p := range procs {
+		if err := p.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, ErrProcessDone) {
+			return err
+		}
+		if _, err := p.Wait(context.Background()); err != nil {
+			return err
+		}
+	}
+	return c.fs.Close()
+}
+
+// ProcessInfo is a running command, for docker top.
+type ProcessInfo = shell.ProcInfo
+
+// Top lists the container's running commands: the processes started with
+// Start, the interpreters they nest, and every live instance and helper.
+func (c *Container) Top() []ProcessInfo { return c.procs.List() }
+
+// Stats are measured figures of a container.
+type Stats struct {
+	// Processes counts running commands (see Top).
+	Processes int
+	// Instances counts live wasm instances.
+	Instances int
+	// MemoryBytes is the linear memory those instances hold.
+	MemoryBytes int64
+	// CPU is the CPU time instances have used, live ones included.
+	CPU time.Duration
+}
+
+// Stats reads the container's figures now.
+func (c *Container) Stats() Stats {
+	return Stats{
+		Processes:   c.procs.Len(),
+		Instances:   c.usage.Live(),
+		MemoryBytes: c.usage.MemoryBytes(),
+		CPU:         c.usage.CPU(),
+	}
+}

@@ -1,0 +1,313 @@
+package shell
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/interp"
+
+	"github.com/sockerless/sockerless/internal/sandbox/wasm"
+)
+
+// maxDepth bounds nested interpreters (#! chains, sh -c in sh -c, ...).
+const maxDepth = 32
+
+// request is one command line to run and its stdio.
+type request struct {
+	args   []string
+	env    []string
+	dir    string
+	stdin  *os.File
+	stdout io.Writer
+	stderr io.Writer
+	depth  int
+}
+
+func (req *request) with(args []string) *request {
+	r := *req
+	r.args = args
+	r.depth++
+	return &r
+}
+
+func (req *request) getenv(k string) string {
+	for i := len(req.env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(req.env[i], k+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// exec is the interpreter's exec handler: a command that is neither a
+// function nor a builtin.
+func (s *Shell) exec(depth int) interp.ExecHandlerFunc {
+	return func(ctx context.Context, args []string) error {
+		hc := interp.HandlerCtx(ctx)
+		stdin, _ := hc.Stdin.(*os.File) // always an *os.File (or nil) outside js/wasm
+		req := &request{
+			args: args, env: exported(hc.Env), dir: hc.Dir,
+			stdin: stdin, stdout: hc.Stdout, stderr: hc.Stderr, depth: depth,
+		}
+		if st := s.execArgs(ctx, req); st != 0 {
+			return interp.ExitStatus(uint8(st))
+		}
+		return nil
+	}
+}
+
+func exported(env expand.Environ) []string {
+	var out []string
+	env.Each(func(name string, v expand.Variable) bool {
+		if v.Exported && v.Kind == expand.String && name != pidVar && name != ppidVar {
+			out = append(out, name+"="+v.Str)
+		}
+		return true
+	})
+	return out
+}
+
+// execArgs resolves and runs one command line, like execve plus the shell's
+// ENOEXEC rule, and returns its status.
+//
+// Resolution: sh/bash and the host helpers by name; otherwise a path (given,
+// or found on $PATH inside the container) that holds a .wasm module, a #!
+// script or a shell script runs as such; an applet name runs the userland
+// (also when the image's file of that name is a native binary, which the
+// userland stands in for); any other native binary is refused.
+func (s *Shell) execArgs(ctx context.Context, req *request) int {
+	if req.depth > maxDepth {
+		fmt.Fprintf(req.stderr, "%s: too many levels of nested commands\n", req.args[0])
+		return 126
+	}
+	if err := ctx.Err(); err != nil {
+		return 130
+	}
+	name := req.args[0]
+	if name == lookupCmd {
+		return s.runLookup(req)
+	}
+	base := path.Base(name)
+	if h, ok := helpers[base]; ok && (!strings.Contains(name, "/") || isShell(base)) {
+		return h(ctx, s, req)
+	}
+	p := name
+	if !strings.Contains(name, "/") {
+		p = s.lookPathFile(req, name)
+	} else if !path.IsAbs(p) {
+		p = path.Join(req.dir, p)
+	}
+	if p != "" {
+		if st, handled := s.runFile(ctx, req, p); handled {
+			return st
+		}
+	}
+	if h, ok := helpers[base]; ok {
+		return h(ctx, s, req)
+	}
+	if s.cfg.Applets[base] {
+		return s.runWasm(ctx, req, s.cfg.Userland, req.args)
+	}
+	fmt.Fprintf(req.stderr, "%s: not found\n", name)
+	return 127
+}
+
+// nativeMessage is what a native executable gets, with exit status 126.
+const nativeMessage = "exec format error: %s is a native binary; the memory backend runs its built-in userland and .wasm programs — use the docker or a cloud backend for native images"
+
+// runFile runs a file of the container. handled is false when the file is
+// missing or native and the name may still be a helper or applet.
+func (s *Shell) runFile(ctx context.Context, req *request, p string) (status int, handled bool) {
+	fi, err := s.cfg.FS.Stat(p)
+	if err != nil {
+		return 0, false
+	}
+	if fi.IsDir() {
+		fmt.Fprintf(req.stderr, "%s: Permission denied\n", req.args[0])
+		return 126, true
+	}
+	head, err := s.readHead(p)
+	if err != nil {
+		fmt.Fprintf(req.stderr, "%s: %v\n", req.args[0], err)
+		return 126, true
+	}
+	switch {
+	case wasm.IsWasm(head):
+		mod, err := s.module(ctx, p, fi)
+		if err != nil {
+			fmt.Fprintf(req.stderr, "%s: %v\n", req.args[0], err)
+			return 126, true
+		}
+		return s.runWasm(ctx, req, mod, req.args), true
+	case bytes.HasPrefix(head, []byte("#!")):
+		line, _, _ := bytes.Cut(head[2:], []byte("\n"))
+		fields := strings.Fields(string(line))
+		if len(fields) == 0 {
+			return s.runScriptFile(ctx, req.with(append([]string{"sh", p}, req.args[1:]...))), true
+		}
+		// Linux passes everything after the interpreter as one argument.
+		argv := []string{fields[0]}
+		if rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), fields[0])); rest != "" {
+			argv = append(argv, rest)
+		}
+		argv = append(argv, p)
+		return s.execArgs(ctx, req.with(append(argv, req.args[1:]...))), true
+	case isBinary(head):
+		if s.cfg.Applets[path.Base(p)] || helpers[path.Base(p)] != nil {
+			return 0, false
+		}
+		fmt.Fprintf(req.stderr, nativeMessage+"\n", p)
+		return 126, true
+	default:
+		// No #!: a shell runs it as a shell script (the ENOEXEC rule).
+		return s.runScriptFile(ctx, req.with(append([]string{"sh", p}, req.args[1:]...))), true
+	}
+}
+
+func (s *Shell) readHead(p string) ([]byte, error) {
+	f, err := s.cfg.FS.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 512)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+func isBinary(head []byte) bool {
+	return bytes.HasPrefix(head, []byte("\x7fELF")) || bytes.IndexByte(head, 0) >= 0
+}
+
+// fileKey identifies a file's content cheaply, so that a .wasm on $PATH is
+// hashed and compiled once, not per command.
+type fileKey struct {
+	dev, ino uint64
+	size     int64
+	mtime    int64
+}
+
+func (s *Shell) module(ctx context.Context, p string, fi fs.FileInfo) (*wasm.Module, error) {
+	var key fileKey
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		key = fileKey{dev: st.Dev, ino: st.Ino, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+		if m, ok := s.modules.Load(key); ok {
+			return m.(*wasm.Module), nil
+		}
+	}
+	bin, err := s.cfg.FS.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.cfg.Runtime.Compile(ctx, bin)
+	if err != nil {
+		return nil, err
+	}
+	if key != (fileKey{}) {
+		s.modules.Store(key, m)
+	}
+	return m, nil
+}
+
+// runWasm runs a module as one sandbox process.
+func (s *Shell) runWasm(ctx context.Context, req *request, mod *wasm.Module, argv []string) int {
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pid, done := s.cfg.Procs.add(parentPID(ctx), "wasm", argv, cancel)
+	defer done()
+	cctx = withPID(cctx, pid)
+	spec := wasm.Spec{
+		Module: mod, Args: argv, Env: req.env, Dir: req.dir,
+		Stdin: req.stdin, Stdout: req.stdout, Stderr: req.stderr,
+		FS: s.cfg.FS, Usage: s.cfg.Usage,
+		Spawn: func(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+			return s.spawn(ctx, req, argv, stdin, stdout, stderr)
+		},
+	}
+	st, err := s.cfg.Runtime.Run(cctx, spec)
+	if err != nil {
+		if cctx.Err() != nil {
+			return statusOf(cctx, 130)
+		}
+		fmt.Fprintf(req.stderr, "%s: %v\n", argv[0], err)
+		return 126
+	}
+	return st
+}
+
+// spawn serves a guest's request to run a command (xargs, find -exec, awk).
+func (s *Shell) spawn(ctx context.Context, parent *request, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	req := parent.with(argv)
+	req.stdout, req.stderr = stdout, stderr
+	req.stdin = nil
+	if stdin != nil {
+		f, ok := stdin.(*os.File)
+		if !ok {
+			fmt.Fprintf(stderr, "%s: cannot pass stdin\n", argv[0])
+			return 126
+		}
+		req.stdin = f
+	}
+	return s.execArgs(ctx, req)
+}
+
+// lookPathFile finds a regular file for name on $PATH inside the container.
+func (s *Shell) lookPathFile(req *request, name string) string {
+	for _, dir := range strings.Split(req.getenv("PATH"), ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := path.Join(dir, name)
+		if !path.IsAbs(p) {
+			p = path.Join(req.dir, p)
+		}
+		if fi, err := s.cfg.FS.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+// lookPath answers `command -v`: a file on $PATH, else where the helper or
+// applet would be found in a BusyBox image.
+func (s *Shell) lookPath(req *request, name string) string {
+	if strings.Contains(name, "/") {
+		if _, err := s.cfg.FS.Stat(path.Join(req.dir, name)); err == nil {
+			return name
+		}
+		return ""
+	}
+	if p := s.lookPathFile(req, name); p != "" {
+		return p
+	}
+	if helpers[name] != nil || s.cfg.Applets[name] {
+		if isShell(name) {
+			return "/bin/" + name
+		}
+		return "/usr/bin/" + name
+	}
+	return ""
+}
+
+type pidKey struct{}
+
+func withPID(ctx context.Context, pid int) context.Context {
+	return context.WithValue(ctx, pidKey{}, pid)
+}
+
+func parentPID(ctx context.Context) int {
+	pid, _ := ctx.Value(pidKey{}).(int)
+	return pid
+}
