@@ -1,9 +1,9 @@
 #!/bin/sh
-# Install the Debian packages the tests need (docker.io, busybox-static, curl)
+# Install the Debian packages the tests need (docker.io, busybox-static, curl, gojq)
 # when they are missing. Needs root; otherwise it only reports what is missing.
 set -eu
 
-PKGS="docker.io busybox-static curl"
+PKGS="docker.io busybox-static curl gojq"
 
 missing=
 for p in $PKGS; do

@@ -9,10 +9,16 @@
 #
 # sockerless-test/busybox:latest: Debian's static BusyBox, all 269 applets as
 # symlinks in /bin, a /bin/bash shim (for CI runners), root in passwd/group.
+#
+# sockerless-test/busybox-bash:latest: the same, with Debian's real bash (and
+# the libraries it links), GNU timeout and gojq as jq: the userland the
+# sandbox offers (bash syntax, BusyBox applets, jq), for comparing CI scripts
+# with the sandbox (cached as busybox-bash-image.tar).
 set -eu
 
 CACHE=${SOCKERLESS_CACHE:-$HOME/.cache/sockerless}/images
 IMAGE=sockerless-test/busybox:latest
+BASH_IMAGE=sockerless-test/busybox-bash:latest
 
 if [ -z "${DOCKER:-}" ] && [ -x /usr/local/bin/docker ]; then
 	DOCKER=/usr/local/bin/docker
@@ -84,5 +90,50 @@ EOF
 	mv "$tmp/image.tar" "$img_tar"
 }
 
+# add_host_binary SRC DEST ROOT: copy a Debian binary and the shared
+# libraries it links into the root file system.
+add_host_binary() {
+	mkdir -p "$3$(dirname "$2")"
+	rm -f "$3$2"
+	cp "$1" "$3$2"
+	for lib in $(ldd "$1" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*' | sort -u); do
+		mkdir -p "$3$(dirname "$lib")"
+		[ -e "$3$lib" ] || cp -L "$lib" "$3$lib"
+	done
+}
+
+busybox_bash_image() {
+	img_tar=$CACHE/busybox-bash-image.tar
+	if [ -f "$img_tar" ]; then
+		have_image "$BASH_IMAGE" && return 0
+		"$DOCKER" load -q -i "$img_tar" >/dev/null
+		have_image "$BASH_IMAGE" && return 0
+	fi
+	for pkg in bash coreutils gojq; do
+		dpkg -s "$pkg" >/dev/null 2>&1 && continue
+		[ "$(id -u)" -eq 0 ] || { echo "testimages: install $pkg" >&2; exit 1; }
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y "$pkg"
+	done
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	root=$tmp/rootfs
+	mkdir -p "$root"
+	tar -C "$root" -xf "$CACHE/busybox-rootfs.tar"
+	add_host_binary /bin/bash /bin/bash "$root"
+	add_host_binary /usr/bin/timeout /usr/bin/timeout "$root"
+	add_host_binary /usr/bin/gojq /usr/bin/jq "$root"
+	tar -C "$root" --mtime=@0 --sort=name --owner=0 --group=0 --numeric-owner \
+		-cf "$tmp/rootfs.tar" .
+	"$DOCKER" import \
+		-c 'CMD ["bash"]' \
+		-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		"$tmp/rootfs.tar" "$BASH_IMAGE" >/dev/null
+	"$DOCKER" save -o "$tmp/image.tar" "$BASH_IMAGE"
+	chmod 644 "$tmp/image.tar"
+	mv "$tmp/image.tar" "$img_tar"
+}
+
 busybox_image
+busybox_bash_image
 echo "$IMAGE"
+echo "$BASH_IMAGE"

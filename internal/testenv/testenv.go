@@ -33,6 +33,10 @@ import (
 // applets in /bin, a /bin/bash shim, CMD ["sh"].
 const BusyboxImage = "sockerless-test/busybox:latest"
 
+// BusyboxBashImage is BusyboxImage with Debian's real bash, GNU timeout and
+// gojq as jq: the userland the sandbox offers, for comparing scripts.
+const BusyboxBashImage = "sockerless-test/busybox-bash:latest"
+
 // HostEnv names the environment variable that holds the engine's address,
 // for example unix:///tmp/sockerless-dockerd/docker.sock.
 const HostEnv = "SOCKERLESS_TEST_DOCKER_HOST"

@@ -157,6 +157,27 @@ func (f *FS) resolve(p string, followLast bool) (*mount, string, error) {
 	if len(f.mounts) == 1 {
 		return f.mounts[0], relOf(p), nil
 	}
+	canon, err := f.canonical(p, followLast)
+	if err != nil {
+		return nil, "", err
+	}
+	m, rel := f.owner(canon)
+	return m, rel, nil
+}
+
+// Realpath returns the canonical guest path of p: every symlink expanded
+// inside the container, "." and ".." applied. Missing trailing components
+// are kept as written.
+func (f *FS) Realpath(p string) (string, error) {
+	if !path.IsAbs(p) {
+		return "", &fs.PathError{Op: "realpath", Path: p, Err: unix.EINVAL}
+	}
+	return f.canonical(p, true)
+}
+
+// canonical expands symlinks component by component. Each step looks at one
+// component through openat2 in the mount that owns it.
+func (f *FS) canonical(p string, followLast bool) (string, error) {
 	var cur []string
 	rest := strings.Split(p, "/")
 	links := 0
@@ -184,22 +205,21 @@ func (f *FS) resolve(p string, followLast bool) (*mount, string, error) {
 				cur = next
 				continue
 			}
-			return nil, "", &fs.PathError{Op: "resolve", Path: p, Err: err}
+			return "", &fs.PathError{Op: "resolve", Path: p, Err: err}
 		}
 		if !isLink {
 			cur = next
 			continue
 		}
 		if links++; links > maxSymlinks {
-			return nil, "", &fs.PathError{Op: "resolve", Path: p, Err: unix.ELOOP}
+			return "", &fs.PathError{Op: "resolve", Path: p, Err: unix.ELOOP}
 		}
 		if path.IsAbs(target) {
 			cur = nil
 		}
 		rest = append(strings.Split(target, "/"), rest...)
 	}
-	m, rel := f.owner("/" + strings.Join(cur, "/"))
-	return m, rel, nil
+	return "/" + strings.Join(cur, "/"), nil
 }
 
 func hasMore(rest []string) bool {

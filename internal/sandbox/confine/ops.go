@@ -309,6 +309,14 @@ func (f *FS) Chtimes(p string, atime, mtime time.Time) error {
 	return f.onHandle("chtimes", p, func(proc string) error { return os.Chtimes(proc, atime, mtime) })
 }
 
+// Utimens sets times as utimensat(2) does: a Nsec of unix.UTIME_OMIT leaves
+// that time alone, unix.UTIME_NOW takes the current time.
+func (f *FS) Utimens(p string, ts [2]unix.Timespec) error {
+	return f.onHandle("utimens", p, func(proc string) error {
+		return unix.UtimesNanoAt(unix.AT_FDCWD, proc, ts[:], 0)
+	})
+}
+
 func (f *FS) onHandle(op, p string, do func(proc string) error) error {
 	m, _, err := f.resolve(p, true)
 	if err != nil {

@@ -93,8 +93,19 @@ func (s *Shell) execArgs(ctx context.Context, req *request) int {
 		return 130
 	}
 	name := req.args[0]
-	if name == lookupCmd {
+	switch name {
+	case lookupCmd:
 		return s.runLookup(req)
+	case physicalPwdCmd:
+		dir, err := s.cfg.FS.Realpath(req.dir)
+		if err != nil {
+			fmt.Fprintf(req.stderr, "pwd: %v\n", errors.Unwrap(err))
+			return 1
+		}
+		fmt.Fprintln(req.stdout, dir)
+		return 0
+	case appletCmd:
+		return s.runWasm(ctx, req, s.cfg.Userland, req.args[1:])
 	}
 	base := path.Base(name)
 	if h, ok := helpers[base]; ok && (!strings.Contains(name, "/") || isShell(base)) {
@@ -107,7 +118,7 @@ func (s *Shell) execArgs(ctx context.Context, req *request) int {
 		p = path.Join(req.dir, p)
 	}
 	if p != "" {
-		if st, handled := s.runFile(ctx, req, p); handled {
+		if st, handled := s.runFile(ctx, req, p, asInvoked(name, p)); handled {
 			return st
 		}
 	}
@@ -126,7 +137,7 @@ const nativeMessage = "exec format error: %s is a native binary; the memory back
 
 // runFile runs a file of the container. handled is false when the file is
 // missing or native and the name may still be a helper or applet.
-func (s *Shell) runFile(ctx context.Context, req *request, p string) (status int, handled bool) {
+func (s *Shell) runFile(ctx context.Context, req *request, p, invoked string) (status int, handled bool) {
 	fi, err := s.cfg.FS.Stat(p)
 	if err != nil {
 		return 0, false
@@ -152,14 +163,14 @@ func (s *Shell) runFile(ctx context.Context, req *request, p string) (status int
 		line, _, _ := bytes.Cut(head[2:], []byte("\n"))
 		fields := strings.Fields(string(line))
 		if len(fields) == 0 {
-			return s.runScriptFile(ctx, req.with(append([]string{"sh", p}, req.args[1:]...))), true
+			return s.runScriptFile(ctx, req.with(append([]string{"sh", invoked}, req.args[1:]...))), true
 		}
 		// Linux passes everything after the interpreter as one argument.
 		argv := []string{fields[0]}
 		if rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(line)), fields[0])); rest != "" {
 			argv = append(argv, rest)
 		}
-		argv = append(argv, p)
+		argv = append(argv, invoked)
 		return s.execArgs(ctx, req.with(append(argv, req.args[1:]...))), true
 	case isBinary(head):
 		if s.cfg.Applets[path.Base(p)] || helpers[path.Base(p)] != nil {
@@ -169,8 +180,17 @@ func (s *Shell) runFile(ctx context.Context, req *request, p string) (status int
 		return 126, true
 	default:
 		// No #!: a shell runs it as a shell script (the ENOEXEC rule).
-		return s.runScriptFile(ctx, req.with(append([]string{"sh", p}, req.args[1:]...))), true
+		return s.runScriptFile(ctx, req.with(append([]string{"sh", invoked}, req.args[1:]...))), true
 	}
+}
+
+// asInvoked is the script path an interpreter gets: the name as typed when
+// it holds a slash, the $PATH match otherwise (as execve and execvp pass it).
+func asInvoked(name, found string) string {
+	if strings.Contains(name, "/") {
+		return name
+	}
+	return found
 }
 
 func (s *Shell) readHead(p string) ([]byte, error) {

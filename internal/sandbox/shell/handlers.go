@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/interp"
@@ -115,6 +116,17 @@ func (rs *runnerState) call(ctx context.Context, args []string) ([]string, error
 			return nil, err
 		}
 		return []string{"eval", out.String()}, nil
+	case "pwd":
+		// pwd -P would resolve symlinks on the host (filepath.EvalSymlinks).
+		if slices.Contains(args[1:], "-P") {
+			return []string{physicalPwdCmd}, nil
+		}
+	case "printf":
+		// The interpreter's printf lacks %X, %i, %u, %e and more; the
+		// userland's is complete. printf -v must stay a builtin.
+		if len(args) < 2 || args[1] != "-v" {
+			return append([]string{appletCmd}, args...), nil
+		}
 	case "source", ".":
 		if len(args) > 1 {
 			rs.pendingSource[guestPath(ctx, args[1])] = true
@@ -122,6 +134,14 @@ func (rs *runnerState) call(ctx context.Context, args []string) ([]string, error
 	}
 	return args, nil
 }
+
+// physicalPwdCmd prints the working folder with symlinks resolved inside
+// the container.
+const physicalPwdCmd = "\x00sandbox-pwd-physical"
+
+// appletCmd runs its arguments with the userland, bypassing a builtin of
+// the same name.
+const appletCmd = "\x00sandbox-applet"
 
 // lookupCmd is the internal command the lookup builtins are rewritten to.
 // Its name cannot be typed in a script by accident.

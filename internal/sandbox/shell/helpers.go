@@ -8,7 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/sockerless/sockerless/internal/sandbox/wasm"
 )
 
 // helper is a host-side command. Helpers are few and audited: they never
@@ -30,6 +33,7 @@ func init() {
 		"sleep":   runSleep,
 		"tail":    runTail,
 		"cat":     runCat,
+		"chmod":   runChmod,
 	}
 }
 
@@ -132,10 +136,16 @@ func runCat(ctx context.Context, s *Shell, req *request) int {
 	in, undo := cancellableFile(cctx, req.stdin)
 	defer undo()
 	if _, err := io.Copy(req.stdout, in); err != nil && cctx.Err() == nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return wasm.StatusBrokenPipe
+		}
 		fmt.Fprintf(req.stderr, "cat: %v\n", err)
 		return 1
 	}
-	return statusOf(cctx, 130)
+	if cctx.Err() != nil {
+		return statusOf(cctx, 130)
+	}
+	return 0
 }
 
 var errTimedOut = errors.New("timeout: time limit reached")

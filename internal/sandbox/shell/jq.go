@@ -90,7 +90,7 @@ func runJQ(ctx context.Context, s *Shell, req *request) int {
 		}
 		if err != nil {
 			fmt.Fprintf(req.stderr, "jq: error (at <stdin>:0): %v\n", err)
-			return 2
+			return 5 // gojq's status for input it cannot parse
 		}
 	}
 

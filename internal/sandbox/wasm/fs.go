@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/sys"
@@ -119,7 +118,18 @@ func (g *guestFS) Readlink(p string) (string, experimentalsys.Errno) {
 }
 
 func (g *guestFS) Utimens(p string, atim, mtim int64) experimentalsys.Errno {
-	return errno(g.fs.Chtimes("/"+p, time.Unix(0, atim), time.Unix(0, mtim)))
+	return errno(g.fs.Utimens("/"+p, timespecs(atim, mtim)))
+}
+
+// timespecs maps wazero's times (nanoseconds, or UTIME_OMIT) to utimensat's.
+func timespecs(atim, mtim int64) [2]unix.Timespec {
+	conv := func(t int64) unix.Timespec {
+		if t == experimentalsys.UTIME_OMIT {
+			return unix.Timespec{Nsec: unix.UTIME_OMIT}
+		}
+		return unix.NsecToTimespec(t)
+	}
+	return [2]unix.Timespec{conv(atim), conv(mtim)}
 }
 
 // file is an *os.File opened through the confine.FS.
@@ -230,8 +240,8 @@ func (f *file) Sync() experimentalsys.Errno { return errno(f.f.Sync()) }
 func (f *file) Datasync() experimentalsys.Errno { return errno(unix.Fdatasync(int(f.f.Fd()))) }
 
 func (f *file) Utimens(atim, mtim int64) experimentalsys.Errno {
-	ts := []unix.Timespec{unix.NsecToTimespec(atim), unix.NsecToTimespec(mtim)}
-	return errno(unix.UtimesNanoAt(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.f.Fd())), ts, 0))
+	ts := timespecs(atim, mtim)
+	return errno(unix.UtimesNanoAt(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.f.Fd())), ts[:], 0))
 }
 
 func (f *file) Close() experimentalsys.Errno { return errno(f.f.Close()) }

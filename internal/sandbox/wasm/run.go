@@ -48,6 +48,12 @@ type Spec struct {
 // Run instantiates the module, runs _start, and returns the exit status. A
 // cancelled ctx ends the guest; the error is then ctx's cause.
 func (r *Runtime) Run(ctx context.Context, spec Spec) (int, error) {
+	// A write to a pipe nobody reads any more ends the guest, as SIGPIPE's
+	// default action would: `yes | head -1` must finish.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	spec.Stdout = pipeWatch(spec.Stdout, cancel)
+	spec.Stderr = pipeWatch(spec.Stderr, cancel)
 	st := &run{spec: spec, pipes: map[int32]*pipe{}}
 	defer st.closePipes()
 	stdin, undo := cancellableStdin(ctx, spec.Stdin)
@@ -93,7 +99,16 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (int, error) {
 	return exitStatus(ctx, err)
 }
 
+// StatusBrokenPipe is the status of a guest that wrote to a broken pipe:
+// 128 + SIGPIPE, as a shell reports a process killed by it.
+const StatusBrokenPipe = 128 + int(unix.SIGPIPE)
+
+var errBrokenPipe = errors.New("wasm: write to a broken pipe")
+
 func exitStatus(ctx context.Context, err error) (int, error) {
+	if errors.Is(context.Cause(ctx), errBrokenPipe) {
+		return StatusBrokenPipe, nil
+	}
 	if err == nil {
 		return 0, nil
 	}
@@ -141,6 +156,27 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// pipeWatch reports EPIPE on w as the guest's end.
+func pipeWatch(w io.Writer, cancel context.CancelCauseFunc) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return &epipeWriter{w: w, cancel: cancel}
+}
+
+type epipeWriter struct {
+	w      io.Writer
+	cancel context.CancelCauseFunc
+}
+
+func (e *epipeWriter) Write(b []byte) (int, error) {
+	n, err := e.w.Write(b)
+	if errors.Is(err, unix.EPIPE) {
+		e.cancel(errBrokenPipe)
+	}
+	return n, err
 }
 
 func orDiscard(w io.Writer) io.Writer {
