@@ -1,6 +1,7 @@
 package confine
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -146,9 +147,12 @@ func (f *FS) parent(op, p string, write bool) (*os.File, string, *mount, error) 
 	return os.NewFile(uintptr(fd), dir), base, m, nil
 }
 
-// Mkdir makes one folder.
+// Mkdir makes one folder. The root and mount points exist already.
 func (f *FS) Mkdir(p string, perm fs.FileMode) error {
 	d, base, _, err := f.parent("mkdir", p, true)
+	if errors.Is(err, unix.EBUSY) {
+		return pathErr("mkdir", p, unix.EEXIST)
+	}
 	if err != nil {
 		return err
 	}

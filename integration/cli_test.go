@@ -1,0 +1,141 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDockerCLI drives the daemon with the real docker CLI through what a
+// user does first: run with computed output, detached with logs -f, exec,
+// cp both ways, stop and kill, ps filters, volumes, restart policy.
+func TestDockerCLI(t *testing.T) {
+	d := startDaemon(t, "")
+	t.Parallel()
+
+	t.Run("images lists the built-in image from the first start", func(t *testing.T) {
+		if out := d.must(t, "images", "--format", "{{.Repository}}:{{.Tag}}"); !strings.Contains(out, baseImage) {
+			t.Fatalf("images: %q", out)
+		}
+	})
+	t.Run("run computes", func(t *testing.T) {
+		if out := d.must(t, "run", "--rm", baseImage, "sh", "-c", "echo $((6*7))"); out != "42\n" {
+			t.Fatalf("run: %q", out)
+		}
+	})
+	t.Run("run exit code and stdin", func(t *testing.T) {
+		out, err := d.dockerIn("echo from-stdin $((2+3))\nexit 5\n", "run", "-i", "--rm", baseImage, "sh")
+		if out != "from-stdin 5\n" || err == nil || !strings.Contains(err.Error(), "exit status 5") {
+			t.Fatalf("run -i: %q %v", out, err)
+		}
+	})
+	t.Run("detached and logs -f", func(t *testing.T) {
+		d.must(t, "run", "-d", "--name", "bg", baseImage, "sh", "-c", "for i in 1 2 3; do echo line$i; done; echo oops >&2")
+		if out := d.must(t, "logs", "-f", "bg"); out != "line1\nline2\nline3\n" {
+			t.Fatalf("logs -f stdout: %q", out)
+		}
+		if out := d.must(t, "wait", "bg"); out != "0\n" {
+			t.Fatalf("wait: %q", out)
+		}
+	})
+	t.Run("exec with env and workdir", func(t *testing.T) {
+		d.must(t, "run", "-d", "--name", "idle", baseImage, "tail", "-f", "/dev/null")
+		if out := d.must(t, "exec", "-e", "FOO=bar", "-w", "/tmp", "idle", "sh", "-c", "echo $FOO $(pwd) $((7*6))"); out != "bar /tmp 42\n" {
+			t.Fatalf("exec: %q", out)
+		}
+		if _, err := d.docker("exec", "idle", "sh", "-c", "exit 9"); err == nil || !strings.Contains(err.Error(), "exit status 9") {
+			t.Fatalf("exec exit code: %v", err)
+		}
+	})
+	t.Run("cp both ways", func(t *testing.T) {
+		src := filepath.Join(t.TempDir(), "in.txt")
+		if err := os.WriteFile(src, []byte("copied in\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d.must(t, "cp", src, "idle:/root/in.txt")
+		if out := d.must(t, "exec", "idle", "cat", "/root/in.txt"); out != "copied in\n" {
+			t.Fatalf("cp in: %q", out)
+		}
+		d.must(t, "exec", "idle", "sh", "-c", "mkdir -p /out/sub && echo $((40+2)) > /out/sub/answer")
+		dst := t.TempDir()
+		d.must(t, "cp", "idle:/out", dst)
+		b, err := os.ReadFile(filepath.Join(dst, "out", "sub", "answer"))
+		if err != nil || string(b) != "42\n" {
+			t.Fatalf("cp out: %q %v", b, err)
+		}
+	})
+	t.Run("stop and kill exit codes", func(t *testing.T) {
+		d.must(t, "run", "-d", "--name", "stopme", baseImage, "sleep", "100")
+		d.must(t, "stop", "stopme")
+		if out := d.must(t, "inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}", "stopme"); out != "143 exited\n" {
+			t.Fatalf("stop: %q", out)
+		}
+		d.must(t, "run", "-d", "--name", "killme", baseImage, "sleep", "100")
+		d.must(t, "kill", "killme")
+		if out := d.must(t, "wait", "killme"); out != "137\n" {
+			t.Fatalf("kill: %q", out)
+		}
+	})
+	t.Run("ps filters", func(t *testing.T) {
+		d.must(t, "run", "-d", "--name", "labelled", "--label", "team=ci", baseImage, "sleep", "100")
+		names := func(args ...string) []string {
+			out := d.must(t, append([]string{"ps", "--format", "{{.Names}}"}, args...)...)
+			n := strings.Fields(out)
+			slices.Sort(n)
+			return n
+		}
+		if got := names("--filter", "label=team=ci"); !slices.Equal(got, []string{"labelled"}) {
+			t.Errorf("label filter: %v", got)
+		}
+		if got := names("-a", "--filter", "exited=137"); !slices.Equal(got, []string{"killme"}) {
+			t.Errorf("exited filter: %v", got)
+		}
+		if got := names("-a", "--filter", "status=exited", "--filter", "name=stop"); !slices.Equal(got, []string{"stopme"}) {
+			t.Errorf("status+name filter: %v", got)
+		}
+		if got := names(); !slices.Contains(got, "idle") || slices.Contains(got, "stopme") {
+			t.Errorf("running only: %v", got)
+		}
+	})
+	t.Run("volume shared across containers", func(t *testing.T) {
+		d.must(t, "volume", "create", "shared")
+		d.must(t, "run", "--rm", "-v", "shared:/data", baseImage, "sh", "-c", "echo $((6*7)) > /data/answer")
+		if out := d.must(t, "run", "--rm", "-v", "shared:/data:ro", baseImage, "cat", "/data/answer"); out != "42\n" {
+			t.Fatalf("volume: %q\ndaemon log:\n%s", out, d.log.String())
+		}
+		if _, err := d.docker("run", "--rm", "-v", "shared:/data:ro", baseImage, "sh", "-c", "echo x > /data/answer"); err == nil {
+			t.Fatal("write to a read-only volume succeeded")
+		}
+	})
+	t.Run("restart policy restarts", func(t *testing.T) {
+		d.must(t, "run", "-d", "--name", "flaky", "--restart", "on-failure:2", baseImage, "sh", "-c", "echo try; exit 1")
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if out := d.must(t, "inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "flaky"); out == "2 exited\n" {
+				if logs := d.must(t, "logs", "flaky"); logs != "try\ntry\ntry\n" {
+					t.Fatalf("logs of 3 runs: %q", logs)
+				}
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("restart policy did not run the container 3 times")
+	})
+	t.Run("errors look like dockerd's", func(t *testing.T) {
+		if _, err := d.docker("inspect", "--type", "container", "nosuch"); err == nil || !strings.Contains(err.Error(), "No such container: nosuch") {
+			t.Errorf("unknown container: %v", err)
+		}
+		if _, err := d.docker("run", "--name", "idle", baseImage, "true"); err == nil || !strings.Contains(err.Error(), `The container name "/idle" is already in use`) {
+			t.Errorf("name conflict: %v", err)
+		}
+		if _, err := d.docker("run", "--rm", "no/such-image:1", "true"); err == nil || !strings.Contains(err.Error(), "No such image") && !strings.Contains(err.Error(), "Unable to find image") {
+			t.Errorf("missing image: %v", err)
+		}
+		if _, err := d.docker("run", "--rm", baseImage, "/bin/no-such-binary"); err == nil || !strings.Contains(err.Error(), "exit status 127") {
+			t.Errorf("missing binary: %v", err)
+		}
+	})
+}

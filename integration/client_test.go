@@ -1,0 +1,205 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+func create(t *testing.T, c *client.Client, cfg *container.Config, hc *container.HostConfig, name string) string {
+	t.Helper()
+	if cfg.Image == "" {
+		cfg.Image = baseImage
+	}
+	resp, err := c.ContainerCreate(context.Background(), client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.ID
+}
+
+func start(t *testing.T, c *client.Client, id string) {
+	t.Helper()
+	if _, err := c.ContainerStart(context.Background(), id, client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, c *client.Client, id string, cond container.WaitCondition) <-chan container.WaitResponse {
+	t.Helper()
+	res := c.ContainerWait(context.Background(), id, client.ContainerWaitOptions{Condition: cond})
+	out := make(chan container.WaitResponse, 1)
+	go func() {
+		select {
+		case r := <-res.Result:
+			out <- r
+		case err := <-res.Error:
+			t.Errorf("wait %s: %v", cond, err)
+			close(out)
+		}
+	}()
+	return out
+}
+
+func within(t *testing.T, ch <-chan container.WaitResponse) container.WaitResponse {
+	t.Helper()
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			t.Fatal("wait failed")
+		}
+		return r
+	case <-time.After(30 * time.Second):
+		t.Fatal("wait did not return")
+	}
+	return container.WaitResponse{}
+}
+
+// TestGitLabRunnerPattern is how GitLab Runner's docker executor drives a
+// build container: create with OpenStdin and StdinOnce, attach before
+// start, stream a script on stdin, half-close, read the output and the exit
+// code; then start the same container again for the next script.
+func TestGitLabRunnerPattern(t *testing.T) {
+	d := startDaemon(t, "")
+	c := d.client()
+	ctx := context.Background()
+	id := create(t, c, &container.Config{
+		Cmd: []string{"sh"}, OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true,
+	}, nil, "")
+	for i, tc := range []struct {
+		script, stdout, stderr string
+		code                   int64
+	}{
+		{"echo build $((20+22))\necho warn >&2\nmkdir -p /builds && echo artifact > /builds/a\nexit 3\n", "build 42\n", "warn\n", 3},
+		{"cat /builds/a\nwc -c < /builds/a\n", "artifact\n9\n", "", 0},
+	} {
+		att, err := c.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, Stderr: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exited := waitFor(t, c, id, container.WaitConditionNextExit)
+		start(t, c, id)
+		if _, err := io.WriteString(att.Conn, tc.script); err != nil {
+			t.Fatal(err)
+		}
+		if err := att.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		if _, err := stdcopy.StdCopy(&stdout, &stderr, att.Reader); err != nil {
+			t.Fatal(err)
+		}
+		att.Close()
+		r := within(t, exited)
+		if stdout.String() != tc.stdout || stderr.String() != tc.stderr || r.StatusCode != tc.code {
+			t.Errorf("script %d: stdout %q stderr %q code %d; want %q %q %d", i, stdout.String(), stderr.String(), r.StatusCode, tc.stdout, tc.stderr, tc.code)
+		}
+	}
+}
+
+// TestWaitConditions checks next-exit before a start, not-running on an
+// exited container and removed.
+func TestWaitConditions(t *testing.T) {
+	d := startDaemon(t, "")
+	c := d.client()
+	ctx := context.Background()
+	id := create(t, c, &container.Config{Cmd: []string{"sh", "-c", "exit 7"}}, nil, "")
+	next := waitFor(t, c, id, container.WaitConditionNextExit)
+	start(t, c, id)
+	if r := within(t, next); r.StatusCode != 7 {
+		t.Errorf("next-exit: %d", r.StatusCode)
+	}
+	if r := within(t, waitFor(t, c, id, container.WaitConditionNotRunning)); r.StatusCode != 7 {
+		t.Errorf("not-running on an exited container: %d", r.StatusCode)
+	}
+	removed := waitFor(t, c, id, container.WaitConditionRemoved)
+	if _, err := c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := within(t, removed); r.StatusCode != 7 {
+		t.Errorf("removed: %d", r.StatusCode)
+	}
+}
+
+// TestHealthCheckEvents runs a health check that passes, then fails, and
+// reads both health_status events from the event stream.
+func TestHealthCheckEvents(t *testing.T) {
+	d := startDaemon(t, "")
+	c := d.client()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ev := c.Events(ctx, client.EventsListOptions{Filters: make(client.Filters).Add("event", "health_status")})
+	id := create(t, c, &container.Config{
+		Cmd: []string{"sh", "-c", "touch /tmp/ok; sleep 1; rm /tmp/ok; sleep 100"},
+		Healthcheck: &container.HealthConfig{Test: []string{"CMD-SHELL", "test -f /tmp/ok"},
+			Interval: 200 * time.Millisecond, Retries: 1},
+	}, nil, "")
+	start(t, c, id)
+	var got []string
+	for len(got) < 2 {
+		select {
+		case m := <-ev.Messages:
+			if m.Actor.ID == id {
+				got = append(got, string(m.Action))
+			}
+		case err := <-ev.Err:
+			t.Fatalf("events: %v (got %v)", err, got)
+		}
+	}
+	if got[0] != "health_status: healthy" || got[1] != "health_status: unhealthy" {
+		t.Fatalf("health events: %v", got)
+	}
+	insp, err := c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := insp.Container.State.Health
+	if h == nil || h.Status != container.Unhealthy || h.FailingStreak < 1 || len(h.Log) == 0 || h.Log[len(h.Log)-1].ExitCode != 1 {
+		t.Fatalf("health state: %+v", h)
+	}
+}
+
+// TestPersistenceAcrossRestart kills the daemon with SIGKILL and starts it
+// again on the same data root: containers, volumes and logs are still
+// there, and a container with restart policy "always" runs again.
+func TestPersistenceAcrossRestart(t *testing.T) {
+	dataRoot := t.TempDir()
+	d := startDaemon(t, dataRoot)
+	d.must(t, "volume", "create", "keep")
+	d.must(t, "run", "--name", "done", "-v", "keep:/data", baseImage, "sh", "-c", "echo kept > /data/f; echo $((6*7))")
+	d.must(t, "run", "-d", "--name", "always", "--restart", "always", baseImage, "sleep", "1000")
+	d.stop(syscall.SIGKILL)
+
+	d2 := startDaemon(t, dataRoot)
+	if out := d2.must(t, "logs", "done"); out != "42\n" {
+		t.Errorf("logs after restart: %q", out)
+	}
+	if out := d2.must(t, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "done"); out != "exited 0\n" {
+		t.Errorf("exited container after restart: %q", out)
+	}
+	if out := d2.must(t, "run", "--rm", "-v", "keep:/data", baseImage, "cat", "/data/f"); out != "kept\n" {
+		t.Errorf("volume after restart: %q", out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out := d2.must(t, "inspect", "-f", "{{.State.Status}}", "always")
+		if out == "running\n" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restart policy always after a daemon restart: %q", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out := d2.must(t, "exec", "always", "sh", "-c", "echo $((1+1))"); strings.TrimSpace(out) != "2" {
+		t.Errorf("exec after restart: %q", out)
+	}
+}

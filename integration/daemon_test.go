@@ -1,0 +1,143 @@
+// Package integration tests the sockerless daemon as a black box: the
+// binary is built once, started on a private socket and data root, and
+// driven with the real docker CLI and the official Go client.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sockerless-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "sockerless")
+	if out, err := exec.Command("go", "build", "-race", "-o", binary, "../cmd/sockerless").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+// daemon is a running sockerless process.
+type daemon struct {
+	t        *testing.T
+	dataRoot string
+	socket   string
+	cmd      *exec.Cmd
+	log      *bytes.Buffer
+}
+
+// startDaemon starts sockerless on a fresh (or given) data root.
+func startDaemon(t *testing.T, dataRoot string) *daemon {
+	t.Helper()
+	if dataRoot == "" {
+		dataRoot = t.TempDir()
+	}
+	d := &daemon{t: t, dataRoot: dataRoot, socket: filepath.Join(t.TempDir(), "s.sock"), log: &bytes.Buffer{}}
+	d.cmd = exec.Command(binary, "serve", "-H", "unix://"+d.socket, "--data-root", dataRoot, "--log-level", "debug")
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.stop(syscall.SIGTERM) })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(d.socket); err == nil {
+			if out, err := d.docker("version", "--format", "{{.Server.Version}}"); err == nil && out != "" {
+				return d
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("daemon did not come up:\n%s", d.log.String())
+	return nil
+}
+
+// stop ends the daemon with a signal (SIGKILL to simulate a crash).
+func (d *daemon) stop(sig syscall.Signal) {
+	if d.cmd.ProcessState != nil {
+		return
+	}
+	if err := d.cmd.Process.Signal(sig); err != nil {
+		d.t.Logf("signal daemon: %v", err)
+	}
+	if err := d.cmd.Wait(); err != nil && sig != syscall.SIGKILL {
+		d.t.Logf("daemon exit: %v\n%s", err, d.log.String())
+	}
+}
+
+func (d *daemon) host() string { return "unix://" + d.socket }
+
+// docker runs the real docker CLI against the daemon.
+func (d *daemon) docker(args ...string) (string, error) {
+	return d.dockerIn("", args...)
+}
+
+func (d *daemon) dockerIn(stdin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, dockerCLI(), args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+d.host(), "DOCKER_CONFIG="+d.t.TempDir())
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+// must runs the CLI and fails t on error.
+func (d *daemon) must(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := d.docker(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func dockerCLI() string {
+	if _, err := os.Stat("/usr/local/bin/docker"); err == nil {
+		return "/usr/local/bin/docker"
+	}
+	return "docker"
+}
+
+// client returns the official Go client for the daemon.
+func (d *daemon) client() *client.Client {
+	d.t.Helper()
+	c, err := client.New(client.WithHost(d.host()))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			d.t.Error(err)
+		}
+	})
+	return c
+}
+
+const baseImage = "sockerless/base:latest"

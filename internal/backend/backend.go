@@ -1,0 +1,148 @@
+// Package backend is the contract between the engine, which owns every
+// Docker semantic, and the places containers really run (the memory
+// sandbox, a Docker engine, cloud services).
+//
+// A backend knows nothing of names, labels, filters, restart policies,
+// health checks or events: it creates a workload from a resolved [Spec],
+// starts processes in it, and reports their exits. What it cannot do it
+// says in [Capabilities]; the engine checks them and answers with a
+// NotImplemented error naming the backend, so a backend never emulates.
+//
+// Lifecycle: Create → (Start → Process.Wait)* → Remove. A workload outlives
+// its main process: "restart" starts a new main process in the same
+// workload, keeping its filesystem, as Docker does.
+package backend
+
+import (
+	"context"
+	"io"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+)
+
+// Info describes a backend.
+type Info struct {
+	// Name is the backend's name as given to --backend.
+	Name string
+	// OperatingSystem is what /info reports for the backend.
+	OperatingSystem string
+	Capabilities    Capabilities
+}
+
+// Capabilities say which optional operations a backend has.
+type Capabilities struct {
+	// Exec: processes besides the main one.
+	Exec bool
+	// Archive: docker cp both ways and stat of a path.
+	Archive bool
+	// Pause: suspend and resume every process.
+	Pause bool
+	// TTY: processes with a terminal.
+	TTY bool
+	// Users: processes as a user other than root.
+	Users bool
+}
+
+// Mount is a host folder (a bind or a volume's folder) at a guest path.
+type Mount struct {
+	Source   string
+	Target   string
+	ReadOnly bool
+}
+
+// Spec is a container as the backend needs it: the image's configuration
+// already merged with the create options.
+type Spec struct {
+	ID       string
+	ImageID  string
+	Config   container.Config
+	Mounts   []Mount
+	Hostname string
+	// HostsFile is the /etc/hosts content the container gets.
+	HostsFile []byte
+}
+
+// Handle is a backend's persisted reference to a workload, kept by the
+// engine in its store so that a restarted daemon can find it again.
+type Handle struct {
+	Backend string `json:"backend"`
+	ID      string `json:"id"`
+	// Data is backend-defined (e.g. a cloud resource name).
+	Data string `json:"data,omitempty"`
+}
+
+// Stdio connects a process. Stdin is nil unless the client attached stdin.
+type Stdio struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	TTY            bool
+}
+
+// ProcessSpec is a process to start in a workload.
+type ProcessSpec struct {
+	Args []string
+	Env  []string
+	Dir  string
+	User string
+}
+
+// Exit is how a process ended.
+type Exit struct {
+	Code int
+	At   time.Time
+}
+
+// Process is a running process.
+type Process interface {
+	// Wait blocks until the process ends.
+	Wait(ctx context.Context) (Exit, error)
+	// Signal delivers a signal; signalling an ended process is not an error.
+	Signal(ctx context.Context, sig syscall.Signal) error
+	Resize(ctx context.Context, width, height uint) error
+}
+
+// Backend runs workloads.
+//
+// # Errors
+//
+// Methods return internal/errdefs classes: NotFound for an unknown handle,
+// InvalidParameter for a spec the backend refuses, NotImplemented for a
+// capability it lacks, Unavailable when its service cannot be reached.
+type Backend interface {
+	Info() Info
+	// Create makes the workload (its root filesystem) without running it.
+	Create(ctx context.Context, spec Spec) (Handle, error)
+	// Start starts a process in the workload: the main one, or an exec.
+	Start(ctx context.Context, h Handle, p ProcessSpec, stdio Stdio) (Process, error)
+	// Remove deletes the workload; its processes must have ended.
+	Remove(ctx context.Context, h Handle) error
+}
+
+// Archiver is implemented by backends with Capabilities.Archive.
+type Archiver interface {
+	StatPath(ctx context.Context, h Handle, path string) (container.PathStat, error)
+	GetArchive(ctx context.Context, h Handle, path string, w io.Writer) (container.PathStat, error)
+	PutArchive(ctx context.Context, h Handle, path string, noOverwriteDirNonDir bool, r io.Reader) error
+}
+
+// Stats are measured figures of a workload.
+type Stats struct {
+	Processes   int
+	MemoryBytes int64
+	CPU         time.Duration
+}
+
+// Inspector is implemented by backends that can report processes and usage.
+type Inspector interface {
+	Top(ctx context.Context, h Handle) ([]TopProcess, error)
+	Stats(ctx context.Context, h Handle) (Stats, error)
+}
+
+// TopProcess is one row of docker top.
+type TopProcess struct {
+	PID, PPID int
+	Started   time.Time
+	Args      []string
+}

@@ -1,0 +1,216 @@
+// Package memory is the zero-dependency backend: containers run in the
+// daemon's own process, in the WASM sandbox (internal/sandbox). A workload is
+// a root folder under the data root, filled from the image's layers, with
+// the container's mounts; processes are sandbox processes.
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/sockerless/sockerless/internal/backend"
+	"github.com/sockerless/sockerless/internal/errdefs"
+	"github.com/sockerless/sockerless/internal/sandbox"
+	"github.com/sockerless/sockerless/internal/sandbox/confine"
+)
+
+// Name is the backend's name.
+const Name = "memory"
+
+// Unpacker fills a root folder with an image's layers.
+type Unpacker interface {
+	Unpack(ctx context.Context, imageID string, root *confine.FS) error
+}
+
+// Config configures the backend.
+type Config struct {
+	// DataRoot is where container roots and the compilation cache live.
+	DataRoot string
+	Images   Unpacker
+	Logger   *slog.Logger
+}
+
+// Backend is the memory backend.
+type Backend struct {
+	cfg    Config
+	engine *sandbox.Engine
+
+	mu   sync.Mutex
+	open map[string]*sandbox.Container
+}
+
+// New starts the sandbox engine.
+func New(ctx context.Context, cfg Config) (*Backend, error) {
+	e, err := sandbox.New(ctx, sandbox.Config{CacheDir: filepath.Join(cfg.DataRoot, "wasm-cache")})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataRoot, "containers"), 0o700); err != nil {
+		return nil, err
+	}
+	return &Backend{cfg: cfg, engine: e, open: map[string]*sandbox.Container{}}, nil
+}
+
+// Close stops every container's processes and the sandbox engine.
+func (b *Backend) Close(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var errs []error
+	for id, c := range b.open {
+		errs = append(errs, c.Close())
+		delete(b.open, id)
+	}
+	return errors.Join(append(errs, b.engine.Close(ctx))...)
+}
+
+// Info implements backend.Backend.
+func (b *Backend) Info() backend.Info {
+	return backend.Info{
+		Name:            Name,
+		OperatingSystem: "Sockerless memory backend (WASM sandbox, BusyBox userland)",
+		Capabilities:    backend.Capabilities{Exec: true, Archive: true, TTY: true},
+	}
+}
+
+// workload is what Create persists beside the root, so that Start after a
+// daemon restart can open the container again.
+type workload struct {
+	Mounts   []backend.Mount `json:"mounts"`
+	Hostname string          `json:"hostname"`
+}
+
+func (b *Backend) dir(id string) string { return filepath.Join(b.cfg.DataRoot, "containers", id) }
+
+// Create makes the root folder from the image and writes /etc/hosts and
+// /etc/hostname, as Docker does for every container.
+func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle, error) {
+	dir := b.dir(spec.ID)
+	root := filepath.Join(dir, "rootfs")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return backend.Handle{}, err
+	}
+	fs, err := confine.New(root, nil)
+	if err != nil {
+		return backend.Handle{}, errors.Join(err, os.RemoveAll(dir))
+	}
+	err = b.cfg.Images.Unpack(ctx, spec.ImageID, fs)
+	if err == nil {
+		err = fs.MkdirAll("/etc", 0o755)
+	}
+	if err == nil {
+		err = fs.WriteFile("/etc/hostname", []byte(spec.Hostname+"\n"), 0o644)
+	}
+	if err == nil && spec.HostsFile != nil {
+		err = fs.WriteFile("/etc/hosts", spec.HostsFile, 0o644)
+	}
+	if err == nil && spec.Config.WorkingDir != "" {
+		err = fs.MkdirAll(spec.Config.WorkingDir, 0o755) // Docker creates a missing WorkingDir
+	}
+	err = errors.Join(err, fs.Close())
+	if err == nil {
+		var meta []byte
+		meta, err = json.Marshal(workload{Mounts: spec.Mounts, Hostname: spec.Hostname})
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, "workload.json"), meta, 0o600)
+		}
+	}
+	if err != nil {
+		return backend.Handle{}, errors.Join(fmt.Errorf("memory backend: create %s: %w", spec.ID, err), os.RemoveAll(dir))
+	}
+	return backend.Handle{Backend: Name, ID: spec.ID}, nil
+}
+
+// container opens (once) the sandbox container of a workload.
+func (b *Backend) container(h backend.Handle) (*sandbox.Container, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c, ok := b.open[h.ID]; ok {
+		return c, nil
+	}
+	raw, err := os.ReadFile(filepath.Join(b.dir(h.ID), "workload.json"))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, errdefs.NotFound("memory backend: no workload %s", h.ID)
+		}
+		return nil, err
+	}
+	var w workload
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("memory backend: workload %s: %w", h.ID, err)
+	}
+	mounts := make([]confine.Mount, len(w.Mounts))
+	for i, m := range w.Mounts {
+		mounts[i] = confine.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+	}
+	c, err := b.engine.NewContainer(sandbox.ContainerConfig{
+		Root: filepath.Join(b.dir(h.ID), "rootfs"), Mounts: mounts, Hostname: w.Hostname,
+	})
+	if err != nil {
+		return nil, errdefs.InvalidParameter("memory backend: %v", err)
+	}
+	b.open[h.ID] = c
+	return c, nil
+}
+
+// Start starts a sandbox process.
+func (b *Backend) Start(ctx context.Context, h backend.Handle, p backend.ProcessSpec, stdio backend.Stdio) (backend.Process, error) {
+	c, err := b.container(h)
+	if err != nil {
+		return nil, err
+	}
+	proc, err := c.Start(ctx, sandbox.ProcessSpec{
+		Args: p.Args, Env: p.Env, Dir: p.Dir, User: p.User,
+		Stdin: stdio.Stdin, Stdout: stdio.Stdout, Stderr: stdio.Stderr, TTY: stdio.TTY,
+	})
+	if err != nil {
+		if errors.Is(err, sandbox.ErrUnsupported) {
+			return nil, errdefs.NotImplemented("memory backend: %v", err)
+		}
+		return nil, errdefs.InvalidParameter("%v", err)
+	}
+	return process{proc}, nil
+}
+
+// Remove closes the container and deletes its folder.
+func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
+	b.mu.Lock()
+	c := b.open[h.ID]
+	delete(b.open, h.ID)
+	b.mu.Unlock()
+	var err error
+	if c != nil {
+		err = c.Close()
+	}
+	return errors.Join(err, os.RemoveAll(b.dir(h.ID)))
+}
+
+type process struct{ p *sandbox.Process }
+
+func (p process) Wait(ctx context.Context) (backend.Exit, error) {
+	code, err := p.p.Wait(ctx)
+	return backend.Exit{Code: code}, err
+}
+
+func (p process) Signal(_ context.Context, sig syscall.Signal) error {
+	err := p.p.Signal(sig)
+	switch {
+	case errors.Is(err, sandbox.ErrProcessDone):
+		return nil
+	case errors.Is(err, sandbox.ErrUnsupported):
+		return errdefs.NotImplemented("memory backend: %v", err)
+	}
+	return err
+}
+
+func (p process) Resize(_ context.Context, width, height uint) error {
+	return p.p.Resize(uint16(width), uint16(height))
+}
+
+var _ backend.Backend = (*Backend)(nil)

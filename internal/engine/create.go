@@ -1,0 +1,226 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+
+	"github.com/sockerless/sockerless/internal/backend"
+	"github.com/sockerless/sockerless/internal/errdefs"
+)
+
+// ImageConfig is what a container takes from its image.
+type ImageConfig struct {
+	ID          string
+	User        string
+	Env         []string
+	Entrypoint  []string
+	Cmd         []string
+	WorkingDir  string
+	Labels      map[string]string
+	Volumes     map[string]struct{}
+	StopSignal  string
+	Healthcheck *container.HealthConfig
+}
+
+// ImageStore resolves image references for the engine.
+type ImageStore interface {
+	// ImageConfig finds an image by reference or ID; an unknown one is a
+	// NotFound error reading "No such image: REF".
+	ImageConfig(ctx context.Context, ref string) (ImageConfig, error)
+}
+
+var validName = regexp.MustCompile(`^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// CreateOptions is a decoded create request.
+type CreateOptions struct {
+	Name       string
+	Config     container.Config
+	HostConfig container.HostConfig
+	// Aliases are network aliases the container answers to.
+	Aliases []string
+}
+
+// ContainerCreate creates a container with Docker's merge semantics: the
+// image's Env is overridden per key, an Entrypoint given at create clears
+// the image's Cmd, labels merge, and the image's VOLUMEs become anonymous
+// volumes.
+func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (container.CreateResponse, error) {
+	if opts.Config.Image == "" {
+		return container.CreateResponse{}, errdefs.InvalidParameter("no image specified")
+	}
+	img, err := e.cfg.Images.ImageConfig(ctx, opts.Config.Image)
+	if err != nil {
+		return container.CreateResponse{}, err
+	}
+	cfg := mergeConfig(img, opts.Config)
+	if len(cfg.Entrypoint) == 0 && len(cfg.Cmd) == 0 {
+		return container.CreateResponse{}, errdefs.InvalidParameter("no command specified")
+	}
+	id := newID()
+	if cfg.Hostname == "" {
+		cfg.Hostname = id[:12]
+	}
+	name, err := e.reserveName(opts.Name, id)
+	if err != nil {
+		return container.CreateResponse{}, err
+	}
+	release := func() {
+		e.mu.Lock()
+		delete(e.names, name)
+		e.mu.Unlock()
+	}
+	points, mounts, err := e.volumes.resolve(ctx, id, opts.HostConfig, img.Volumes)
+	if err != nil {
+		release()
+		return container.CreateResponse{}, err
+	}
+	argv := append(slices.Clone([]string(cfg.Entrypoint)), cfg.Cmd...)
+	hc := opts.HostConfig
+	if hc.NetworkMode == "" {
+		hc.NetworkMode = "bridge"
+	}
+	h, err := e.cfg.Backend.Create(ctx, backend.Spec{
+		ID: id, ImageID: img.ID, Config: cfg, Mounts: mounts, Hostname: cfg.Hostname,
+		HostsFile: hostsFile(cfg.Hostname, opts.Aliases),
+	})
+	if err != nil {
+		release()
+		return container.CreateResponse{}, err
+	}
+	rec := record{
+		ID: id, Name: name, Created: time.Now().UTC(), Path: argv[0], Args: argv[1:],
+		Image: opts.Config.Image, ImageID: img.ID, Config: cfg, HostConfig: hc, Mounts: points,
+		State:  container.State{Status: container.StateCreated, StartedAt: zeroTime, FinishedAt: zeroTime},
+		Handle: h, Aliases: opts.Aliases,
+	}
+	if rec.Args == nil {
+		rec.Args = []string{}
+	}
+	c := newCtr(e, rec)
+	if err := c.persist(); err != nil {
+		release()
+		return container.CreateResponse{}, err
+	}
+	e.mu.Lock()
+	e.containers[id] = c
+	e.mu.Unlock()
+	e.events.Publish(events.ContainerEventType, events.ActionCreate, id, c.attrs())
+	return container.CreateResponse{ID: id, Warnings: []string{}}, nil
+}
+
+// mergeConfig applies the create options over the image's configuration.
+func mergeConfig(img ImageConfig, req container.Config) container.Config {
+	cfg := req
+	cfg.Env = mergeEnv(img.Env, req.Env)
+	if len(req.Entrypoint) == 0 {
+		cfg.Entrypoint = img.Entrypoint
+		if len(req.Cmd) == 0 {
+			cfg.Cmd = img.Cmd
+		}
+	}
+	if cfg.WorkingDir == "" {
+		cfg.WorkingDir = img.WorkingDir
+	}
+	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {
+		cfg.WorkingDir = "/" + cfg.WorkingDir
+	}
+	if cfg.User == "" {
+		cfg.User = img.User
+	}
+	if cfg.StopSignal == "" {
+		cfg.StopSignal = img.StopSignal
+	}
+	if cfg.Healthcheck == nil {
+		cfg.Healthcheck = img.Healthcheck
+	} else if img.Healthcheck != nil && len(cfg.Healthcheck.Test) == 0 {
+		h := *cfg.Healthcheck
+		h.Test = img.Healthcheck.Test
+		cfg.Healthcheck = &h
+	}
+	labels := map[string]string{}
+	for k, v := range img.Labels {
+		labels[k] = v
+	}
+	for k, v := range req.Labels {
+		labels[k] = v
+	}
+	cfg.Labels = labels
+	vols := map[string]struct{}{}
+	for v := range img.Volumes {
+		vols[v] = struct{}{}
+	}
+	for v := range req.Volumes {
+		vols[v] = struct{}{}
+	}
+	if len(vols) > 0 {
+		cfg.Volumes = vols
+	}
+	return cfg
+}
+
+// mergeEnv overrides the image's variables per key.
+func mergeEnv(base, over []string) []string {
+	out := slices.Clone(base)
+	for _, kv := range over {
+		k, _, _ := strings.Cut(kv, "=")
+		i := slices.IndexFunc(out, func(e string) bool { return e == k || strings.HasPrefix(e, k+"=") })
+		if i >= 0 {
+			out[i] = kv
+		} else {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+// reserveName checks and takes a name; an empty one gets a generated name.
+func (e *Engine) reserveName(name, id string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if name == "" {
+		for {
+			name = "/" + generateName()
+			if _, taken := e.names[name]; !taken {
+				break
+			}
+		}
+	} else {
+		if !validName.MatchString(name) {
+			return "", errdefs.InvalidParameter("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+		}
+		if name[0] != '/' {
+			name = "/" + name
+		}
+		if other, taken := e.names[name]; taken {
+			return "", errdefs.Conflict("Conflict. The container name %q is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name.", name, other)
+		}
+	}
+	e.names[name] = id
+	return name, nil
+}
+
+// hostsFile is the /etc/hosts a container gets.
+func hostsFile(hostname string, aliases []string) []byte {
+	var b strings.Builder
+	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
+	fmt.Fprintf(&b, "127.0.1.1\t%s\n", strings.Join(append([]string{hostname}, aliases...), " "))
+	return []byte(b.String())
+}

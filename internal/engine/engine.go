@@ -1,0 +1,202 @@
+// Package engine owns every Docker semantic once: container records and
+// names, the lifecycle state machine, restart policies, wait conditions,
+// exec records, logs as records, events, filters and prune. Backends only
+// create workloads and run processes (internal/backend).
+//
+// State machine of a container (State.Status):
+//
+//	created ──start──▶ running ──process exit──▶ exited ──start──▶ running
+//	                     │  ▲                       │
+//	                     │  └──restart policy───────┘ (restarting between)
+//	                     └──stop/kill──▶ exited
+//	any ──remove──▶ removing ──▶ (gone)
+//
+// Every transition happens in one place (transition.go) under the
+// container's lock, is persisted before it is acknowledged, and publishes
+// its event.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/sockerless/sockerless/internal/backend"
+	"github.com/sockerless/sockerless/internal/engine/events"
+	"github.com/sockerless/sockerless/internal/errdefs"
+	"github.com/sockerless/sockerless/internal/image"
+	"github.com/sockerless/sockerless/internal/store"
+)
+
+// Config configures an Engine.
+type Config struct {
+	DataRoot string
+	Store    *store.Store
+	Backend  backend.Backend
+	Images   ImageStore
+	Logger   *slog.Logger
+	// Version is the daemon's version, for /version and /info.
+	Version string
+}
+
+// Engine is the daemon's core.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	events *events.Bus
+	// bg owns background work (process waiters, restart timers,
+	// health checks); Close cancels it and waits.
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+
+	mu         sync.Mutex
+	containers map[string]*ctr
+	names      map[string]string // "/name" -> id
+	execs      map[string]*execRecord
+	volumes    *volumes
+}
+
+// New loads the records and brings containers back: those that were running
+// when the daemon went away are marked exited (their processes are gone),
+// then restart policies apply.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataRoot, "logs"), 0o700); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg: cfg, log: cfg.Logger.With("component", "engine"), events: events.New(),
+		containers: map[string]*ctr{}, names: map[string]string{}, execs: map[string]*execRecord{},
+	}
+	e.bgCtx, e.bgCancel = context.WithCancel(context.WithoutCancel(ctx))
+	vols, err := openVolumes(cfg.DataRoot, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	e.volumes = vols
+	var restart []*ctr
+	err = cfg.Store.Each(store.Containers, func(id string, raw []byte) error {
+		var r record
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return fmt.Errorf("container %s: %w", id, err)
+		}
+		c := newCtr(e, r)
+		if c.rec.State.Running || c.rec.State.Restarting {
+			c.rec.State.Running, c.rec.State.Restarting = false, false
+			c.rec.State.Status = container.StateExited
+			c.rec.State.ExitCode = 255
+			c.rec.State.Error = "the daemon stopped while the container was running"
+			c.rec.State.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
+			if err := c.persist(); err != nil {
+				return err
+			}
+			if policyRestartsAfterDaemon(c.rec) {
+				restart = append(restart, c)
+			}
+		}
+		if err := c.logs.load(); err != nil {
+			return err
+		}
+		e.containers[id] = c
+		e.names[c.rec.Name] = id
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: load containers: %w", err)
+	}
+	for _, c := range restart {
+		if err := e.start(ctx, c, false); err != nil {
+			e.log.Warn("restart after daemon start failed", "container_id", c.rec.ID, "err", err)
+		}
+	}
+	return e, nil
+}
+
+// Close stops background work. Processes of the memory backend end with the
+// daemon; their containers are found exited on the next start.
+func (e *Engine) Close() error {
+	e.bgCancel()
+	e.bg.Wait()
+	return nil
+}
+
+// lookup finds a container by full ID, name (with or without "/") or a
+// unique ID prefix, as dockerd does.
+func (e *Engine) lookup(ref string) (*ctr, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lookupLocked(ref)
+}
+
+func (e *Engine) lookupLocked(ref string) (*ctr, error) {
+	if ref == "" {
+		return nil, errdefs.NotFound("No such container: %s", ref)
+	}
+	if c, ok := e.containers[ref]; ok {
+		return c, nil
+	}
+	name := ref
+	if name[0] != '/' {
+		name = "/" + name
+	}
+	if id, ok := e.names[name]; ok {
+		return e.containers[id], nil
+	}
+	var found *ctr
+	for id, c := range e.containers {
+		if len(ref) <= len(id) && id[:len(ref)] == ref {
+			if found != nil {
+				return nil, errdefs.InvalidParameter("multiple IDs found with provided prefix: %s", ref)
+			}
+			found = c
+		}
+	}
+	if found == nil {
+		return nil, errdefs.NotFound("No such container: %s", ref)
+	}
+	return found, nil
+}
+
+// goBackground runs fn as owned background work.
+func (e *Engine) goBackground(fn func(ctx context.Context)) {
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		fn(e.bgCtx)
+	}()
+}
+
+var errRemoved = errors.New("container removed")
+
+// ImageUse tells the image store whether a container uses an image,
+// preferring a running one.
+func (e *Engine) ImageUse(id string) (image.Use, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var found *image.Use
+	for _, c := range e.containers {
+		c.mu.Lock()
+		if c.rec.ImageID == id {
+			u := image.Use{ContainerID: c.rec.ID, Running: c.rec.State.Running}
+			if found == nil || u.Running {
+				found = &u
+			}
+		}
+		c.mu.Unlock()
+	}
+	if found == nil {
+		return image.Use{}, false
+	}
+	return *found, true
+}

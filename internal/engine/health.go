@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+
+	"github.com/sockerless/sockerless/internal/backend"
+)
+
+// healthChecker runs a container's health check while it runs.
+type healthChecker struct {
+	cancel context.CancelFunc
+}
+
+const healthLogSize = 5
+
+// startHealth starts the checker of a running container; callers hold c.mu.
+func (c *ctr) startHealth() {
+	hc := c.rec.Config.Healthcheck
+	if hc == nil || len(hc.Test) == 0 || hc.Test[0] == "NONE" {
+		return
+	}
+	c.rec.State.Health = &container.Health{Status: container.Starting, Log: []*container.HealthcheckResult{}}
+	ctx, cancel := context.WithCancel(c.e.bgCtx)
+	c.health = &healthChecker{cancel: cancel}
+	cfg := *hc
+	c.e.goBackground(func(context.Context) { c.runHealth(ctx, cfg) })
+}
+
+// stopHealth stops the checker; callers hold c.mu.
+func (c *ctr) stopHealth() {
+	if c.health != nil {
+		c.health.cancel()
+		c.health = nil
+	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func (c *ctr) runHealth(ctx context.Context, cfg container.HealthConfig) {
+	interval := orDefault(cfg.Interval, 30*time.Second)
+	timeout := orDefault(cfg.Timeout, 30*time.Second)
+	retries := cfg.Retries
+	if retries <= 0 {
+		retries = 3
+	}
+	var args []string
+	switch cfg.Test[0] {
+	case "CMD":
+		args = cfg.Test[1:]
+	case "CMD-SHELL":
+		args = []string{"/bin/sh", "-c", strings.Join(cfg.Test[1:], " ")}
+	default:
+		args = cfg.Test
+	}
+	started := time.Now()
+	t := time.NewTimer(orDefault(cfg.StartInterval, interval))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		res := c.probe(ctx, args, timeout)
+		if ctx.Err() != nil {
+			return
+		}
+		c.recordHealth(res, retries, time.Since(started) < cfg.StartPeriod)
+		t.Reset(interval)
+	}
+}
+
+// probe runs the check command once, as an exec.
+func (c *ctr) probe(ctx context.Context, args []string, timeout time.Duration) *container.HealthcheckResult {
+	res := &container.HealthcheckResult{Start: time.Now()}
+	c.mu.Lock()
+	rec := c.rec
+	c.mu.Unlock()
+	var out bytes.Buffer
+	w := &limitedWriter{w: &out, n: 4096}
+	proc, err := c.e.cfg.Backend.Start(ctx, rec.Handle, backend.ProcessSpec{
+		Args: args, Env: rec.Config.Env, Dir: rec.Config.WorkingDir, User: rec.Config.User,
+	}, backend.Stdio{Stdout: w, Stderr: w})
+	if err != nil {
+		res.End, res.ExitCode, res.Output = time.Now(), -1, err.Error()
+		return res
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	exit, err := proc.Wait(wctx)
+	if err != nil {
+		_ = proc.Signal(ctx, 9) // the probe overran its timeout; its status is reported below
+		res.End, res.ExitCode = time.Now(), -1
+		res.Output = "Health check exceeded timeout (" + timeout.String() + ")"
+		return res
+	}
+	res.End, res.ExitCode, res.Output = time.Now(), exit.Code, out.String()
+	return res
+}
+
+func (c *ctr) recordHealth(res *container.HealthcheckResult, retries int, inStartPeriod bool) {
+	c.mu.Lock()
+	h := c.rec.State.Health
+	if h == nil || !c.rec.State.Running {
+		c.mu.Unlock()
+		return
+	}
+	old := h.Status
+	h.Log = append(h.Log, res)
+	if len(h.Log) > healthLogSize {
+		h.Log = h.Log[len(h.Log)-healthLogSize:]
+	}
+	if res.ExitCode == 0 {
+		h.Status, h.FailingStreak = container.Healthy, 0
+	} else if !inStartPeriod {
+		h.FailingStreak++
+		if h.FailingStreak >= retries {
+			h.Status = container.Unhealthy
+		}
+	}
+	status := h.Status
+	if err := c.persist(); err != nil {
+		c.e.log.Warn("health not persisted", "container_id", c.rec.ID, "err", err)
+	}
+	c.notify()
+	attrs := c.attrs()
+	c.mu.Unlock()
+	if status != old {
+		c.e.events.Publish(events.ContainerEventType, events.Action("health_status: "+string(status)), c.rec.ID, attrs)
+	}
+}
+
+// limitedWriter keeps the first n bytes (Docker keeps 4 KiB of probe output).
+type limitedWriter struct {
+	w *bytes.Buffer
+	n int
+}
+
+func (l *limitedWriter) Write(b []byte) (int, error) {
+	if room := l.n - l.w.Len(); room > 0 {
+		l.w.Write(b[:min(len(b), room)])
+	}
+	return len(b), nil
+}

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+)
+
+// ContainerInspect returns the full inspect shape.
+func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.InspectResponse, error) {
+	c, err := e.lookup(name)
+	if err != nil {
+		return container.InspectResponse{}, err
+	}
+	rec, _ := c.snapshot()
+	cfg := rec.Config
+	hc := rec.HostConfig
+	state := rec.State
+	mounts := slices.Clone(rec.Mounts)
+	if mounts == nil {
+		mounts = []container.MountPoint{}
+	}
+	return container.InspectResponse{
+		ID: rec.ID, Created: rec.Created.Format(time.RFC3339Nano), Path: rec.Path, Args: rec.Args,
+		State: &state, Image: rec.ImageID, Name: rec.Name, RestartCount: rec.RestartCount,
+		Driver: e.cfg.Backend.Info().Name, Platform: "linux",
+		LogPath: c.logs.path, HostnamePath: "", HostsPath: "", ResolvConfPath: "",
+		ExecIDs: e.execIDs(c), HostConfig: &hc, Config: &cfg, Mounts: mounts,
+		NetworkSettings: networkSettings(rec),
+	}, nil
+}
+
+// networkSettings reports what the container has: the network it was
+// created on, with its aliases; the memory backend gives no addresses.
+func networkSettings(rec record) *container.NetworkSettings {
+	mode := string(rec.HostConfig.NetworkMode)
+	if mode == "" || mode == "default" {
+		mode = "bridge"
+	}
+	return &container.NetworkSettings{
+		Networks: map[string]*network.EndpointSettings{
+			mode: {Aliases: rec.Aliases, DNSNames: append([]string{strings.TrimPrefix(rec.Name, "/"), rec.ID[:12]}, rec.Aliases...)},
+		},
+	}
+}
+
+// summary is one row of docker ps.
+func (e *Engine) summary(rec record) container.Summary {
+	s := container.Summary{
+		ID: rec.ID, Names: []string{rec.Name}, Image: rec.Image, ImageID: rec.ImageID,
+		Command: strings.Join(append([]string{rec.Path}, rec.Args...), " "),
+		Created: rec.Created.Unix(), Ports: []container.PortSummary{}, Labels: rec.Config.Labels,
+		State: rec.State.Status, Status: statusText(rec), Mounts: slices.Clone(rec.Mounts),
+	}
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	if s.Mounts == nil {
+		s.Mounts = []container.MountPoint{}
+	}
+	s.HostConfig.NetworkMode = string(rec.HostConfig.NetworkMode)
+	if rec.State.Health != nil {
+		s.Health = &container.HealthSummary{Status: rec.State.Health.Status, FailingStreak: rec.State.Health.FailingStreak}
+	}
+	return s
+}
+
+// statusText is docker ps's STATUS column ("Up 3 seconds", "Exited (0) 2
+// minutes ago").
+func statusText(rec record) string {
+	switch {
+	case rec.State.Restarting:
+		return "Restarting (" + itoa(rec.State.ExitCode) + ") " + ago(rec.State.FinishedAt)
+	case rec.State.Running:
+		s := "Up " + since(rec.State.StartedAt)
+		if h := rec.State.Health; h != nil {
+			s += " (" + map[container.HealthStatus]string{container.Starting: "health: starting", container.Healthy: "healthy", container.Unhealthy: "unhealthy"}[h.Status] + ")"
+		}
+		return s
+	case rec.State.Status == container.StateRemoving:
+		return "Removal In Progress"
+	case rec.State.Status == container.StateExited:
+		return "Exited (" + itoa(rec.State.ExitCode) + ") " + ago(rec.State.FinishedAt)
+	}
+	return "Created"
+}
+
+func since(ts string) string {
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return "Less than a second"
+	}
+	return humanDuration(time.Since(t))
+}
+
+func ago(ts string) string { return since(ts) + " ago" }
+
+// humanDuration follows the docker/go-units wording.
+func humanDuration(d time.Duration) string {
+	switch s := int(d.Seconds()); {
+	case s < 1:
+		return "Less than a second"
+	case s == 1:
+		return "1 second"
+	case s < 60:
+		return itoa(s) + " seconds"
+	case d.Minutes() < 2:
+		return "About a minute"
+	case d.Minutes() < 60:
+		return itoa(int(d.Minutes())) + " minutes"
+	case d.Hours() < 2:
+		return "About an hour"
+	case d.Hours() < 48:
+		return itoa(int(d.Hours())) + " hours"
+	}
+	return itoa(int(d.Hours()/24)) + " days"
+}

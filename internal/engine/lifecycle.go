@@ -1,0 +1,308 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+
+	"github.com/sockerless/sockerless/internal/backend"
+	"github.com/sockerless/sockerless/internal/errdefs"
+)
+
+// ContainerStart starts a created or exited container.
+func (e *Engine) ContainerStart(ctx context.Context, name string) error {
+	c, err := e.lookup(name)
+	if err != nil {
+		return err
+	}
+	return e.start(ctx, c, true)
+}
+
+// start runs the container's main process; manual is a user's start (it
+// clears the manually-stopped mark of unless-stopped).
+func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.removed {
+		return errdefs.NotFound("No such container: %s", c.rec.ID)
+	}
+	if c.rec.State.Running {
+		return errdefs.NotModified("container %s is already running", c.rec.ID)
+	}
+	if c.rec.State.Status == container.StateRemoving {
+		return errdefs.Conflict("container is marked for removal and cannot be started")
+	}
+	run := newRunIO(c.rec.Config.OpenStdin, c.rec.Config.StdinOnce)
+	stdio := backend.Stdio{
+		Stdout: &streamWriter{c: c, stream: "stdout", run: run},
+		Stderr: &streamWriter{c: c, stream: "stderr", run: run},
+		TTY:    c.rec.Config.Tty,
+	}
+	if run.stdinR != nil {
+		stdio.Stdin = run.stdinR
+	}
+	// Attached clients join the run before the process can write.
+	for _, s := range c.pendingAttach {
+		run.add(s)
+	}
+	proc, err := e.cfg.Backend.Start(context.WithoutCancel(ctx), c.rec.Handle, backend.ProcessSpec{
+		Args: append([]string{c.rec.Path}, c.rec.Args...),
+		Env:  c.rec.Config.Env, Dir: c.rec.Config.WorkingDir, User: c.rec.Config.User,
+	}, stdio)
+	if err != nil {
+		run.end() // the attached clients see the end of their streams
+		c.pendingAttach = nil
+		c.rec.State.Error = err.Error()
+		return errorsJoinPersist(c, err)
+	}
+	c.pendingAttach = nil
+	c.proc, c.run, c.stopping = proc, run, false
+	if manual {
+		c.rec.ManuallyStopped = false
+	}
+	c.rec.State = container.State{
+		Status: container.StateRunning, Running: true,
+		StartedAt: now(), FinishedAt: zeroTime, Health: c.rec.State.Health,
+	}
+	if err := c.persist(); err != nil {
+		return err
+	}
+	c.notify()
+	e.events.Publish(events.ContainerEventType, events.ActionStart, c.rec.ID, c.attrs())
+	c.startHealth()
+	e.goBackground(func(bg context.Context) { e.waitExit(bg, c, proc, run) })
+	return nil
+}
+
+func errorsJoinPersist(c *ctr, err error) error {
+	if perr := c.persist(); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// waitExit records the end of a run and applies the restart policy.
+func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run *runIO) {
+	exit, err := proc.Wait(ctx)
+	if err != nil {
+		return // the daemon is stopping; the record is fixed on the next start
+	}
+	run.end()
+	c.mu.Lock()
+	c.proc, c.run = nil, nil
+	c.stopHealth()
+	c.rec.State.Running = false
+	c.rec.State.Status = container.StateExited
+	c.rec.State.ExitCode = exit.Code
+	c.rec.State.FinishedAt = now()
+	c.exits++
+	restart := !c.stopping && !c.removed && shouldRestart(c.rec)
+	if restart {
+		c.rec.State.Restarting = true
+		c.rec.State.Status = container.StateRestarting
+		c.rec.RestartCount++
+	}
+	if err := c.persist(); err != nil {
+		e.log.Error("container exit not persisted", "container_id", c.rec.ID, "err", err)
+	}
+	c.notify()
+	attrs := c.attrs()
+	attrs["exitCode"] = strconv.Itoa(exit.Code)
+	autoRemove := c.rec.HostConfig.AutoRemove && !restart
+	count := c.rec.RestartCount
+	c.mu.Unlock()
+	c.logs.wake()
+	e.events.Publish(events.ContainerEventType, events.ActionDie, c.rec.ID, attrs)
+
+	switch {
+	case autoRemove:
+		if err := e.remove(ctx, c, true, true); err != nil {
+			e.log.Warn("auto-remove failed", "container_id", c.rec.ID, "err", err)
+		}
+	case restart:
+		delay := restartDelay(count)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return
+		}
+		c.mu.Lock()
+		c.rec.State.Restarting = false
+		still := c.rec.State.Status == container.StateRestarting && !c.removed
+		if still {
+			c.rec.State.Status = container.StateExited
+		}
+		c.mu.Unlock()
+		if still {
+			if err := e.start(ctx, c, false); err != nil {
+				e.log.Warn("restart failed", "container_id", c.rec.ID, "err", err)
+			}
+		}
+	}
+}
+
+// shouldRestart applies the restart policy to an exit that was not a stop.
+func shouldRestart(r record) bool {
+	p := r.HostConfig.RestartPolicy
+	switch p.Name {
+	case container.RestartPolicyAlways:
+		return true
+	case container.RestartPolicyUnlessStopped:
+		return !r.ManuallyStopped
+	case container.RestartPolicyOnFailure:
+		return r.State.ExitCode != 0 && (p.MaximumRetryCount == 0 || r.RestartCount < p.MaximumRetryCount)
+	}
+	return false
+}
+
+// policyRestartsAfterDaemon says whether a container comes back when the
+// daemon starts: always, and unless-stopped unless it was stopped.
+func policyRestartsAfterDaemon(r record) bool {
+	p := r.HostConfig.RestartPolicy.Name
+	return p == container.RestartPolicyAlways || (p == container.RestartPolicyUnlessStopped && !r.ManuallyStopped)
+}
+
+// restartDelay doubles from 100 ms, as dockerd's restart manager does, up
+// to a minute.
+func restartDelay(count int) time.Duration {
+	d := 100 * time.Millisecond
+	for i := 1; i < count && d < time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, time.Minute)
+}
+
+// ContainerKill sends a signal (default SIGKILL).
+func (e *Engine) ContainerKill(ctx context.Context, name, signal string) error {
+	c, err := e.lookup(name)
+	if err != nil {
+		return err
+	}
+	sig := syscall.SIGKILL
+	if signal != "" {
+		s, ok := parseSignal(signal)
+		if !ok || s == 0 {
+			return errdefs.InvalidParameter("Invalid signal: %s", signal)
+		}
+		sig = s
+	}
+	c.mu.Lock()
+	proc := c.proc
+	if proc == nil {
+		c.mu.Unlock()
+		return errdefs.Conflict("cannot kill container: %s: container %s is not running", name, c.rec.ID)
+	}
+	if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
+		c.stopping = true // an exit by the user's signal is not restarted
+	}
+	attrs := c.attrs()
+	c.mu.Unlock()
+	if err := proc.Signal(ctx, sig); err != nil {
+		return err
+	}
+	attrs["signal"] = strconv.Itoa(int(sig))
+	e.events.Publish(events.ContainerEventType, events.ActionKill, c.rec.ID, attrs)
+	return nil
+}
+
+// ContainerStop signals the container's stop signal, waits up to the
+// timeout, then kills it.
+func (e *Engine) ContainerStop(ctx context.Context, name, signal string, timeout *int) error {
+	c, err := e.lookup(name)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if !c.rec.State.Running {
+		restarting := c.rec.State.Restarting
+		if restarting {
+			c.rec.State.Restarting, c.rec.State.Status = false, container.StateExited
+			c.rec.ManuallyStopped = true
+			err := c.persist()
+			c.notify()
+			c.mu.Unlock()
+			return err
+		}
+		c.mu.Unlock()
+		return errdefs.NotModified("container %s is already stopped", c.rec.ID)
+	}
+	c.stopping = true
+	c.rec.ManuallyStopped = true
+	proc := c.proc
+	sigName := signal
+	if sigName == "" {
+		sigName = c.rec.Config.StopSignal
+	}
+	wait := 10
+	if c.rec.Config.StopTimeout != nil {
+		wait = *c.rec.Config.StopTimeout
+	}
+	if timeout != nil {
+		wait = *timeout
+	}
+	attrs := c.attrs()
+	c.mu.Unlock()
+	sig := syscall.SIGTERM
+	if sigName != "" {
+		s, ok := parseSignal(sigName)
+		if !ok || s == 0 {
+			return errdefs.InvalidParameter("Invalid signal: %s", sigName)
+		}
+		sig = s
+	}
+	ctx = context.WithoutCancel(ctx) // a client hanging up never leaves a half-stopped container
+	if err := proc.Signal(ctx, sig); err != nil {
+		return err
+	}
+	if !c.waitStopped(ctx, wait) {
+		if err := proc.Signal(ctx, syscall.SIGKILL); err != nil {
+			return err
+		}
+		c.waitStopped(ctx, -1)
+	}
+	e.events.Publish(events.ContainerEventType, events.ActionStop, c.rec.ID, attrs)
+	return nil
+}
+
+// waitStopped waits for the run to end, at most seconds (negative: no limit).
+func (c *ctr) waitStopped(ctx context.Context, seconds int) bool {
+	var limit <-chan time.Time
+	if seconds >= 0 {
+		t := time.NewTimer(time.Duration(seconds) * time.Second)
+		defer t.Stop()
+		limit = t.C
+	}
+	for {
+		rec, changed := c.snapshot()
+		if !rec.State.Running {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-limit:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// ContainerRestart stops (if running) and starts the container.
+func (e *Engine) ContainerRestart(ctx context.Context, name, signal string, timeout *int) error {
+	if err := e.ContainerStop(ctx, name, signal, timeout); err != nil && !errdefs.IsNotModified(err) {
+		return err
+	}
+	c, err := e.lookup(name)
+	if err != nil {
+		return err
+	}
+	if err := e.start(ctx, c, true); err != nil {
+		return err
+	}
+	e.events.Publish(events.ContainerEventType, events.ActionRestart, c.rec.ID, c.attrs())
+	return nil
+}

@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/sockerless/sockerless/internal/errdefs"
+	"github.com/sockerless/sockerless/internal/filters"
+)
+
+var listFilters = []string{"id", "name", "label", "status", "exited", "ancestor", "before", "since",
+	"volume", "network", "health", "is-task", "expose", "publish"}
+
+// ContainerList lists containers, newest first, with dockerd's filters.
+func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filters.Args) ([]container.Summary, error) {
+	if err := f.Validate(listFilters...); err != nil {
+		return nil, err
+	}
+	for _, s := range f.Get("status") {
+		if !slices.Contains([]string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}, s) {
+			return nil, errdefs.InvalidParameter("invalid filter 'status=%s'", s)
+		}
+	}
+	e.mu.Lock()
+	recs := make([]record, 0, len(e.containers))
+	for _, c := range e.containers {
+		c.mu.Lock()
+		recs = append(recs, c.rec)
+		c.mu.Unlock()
+	}
+	e.mu.Unlock()
+	slices.SortFunc(recs, func(a, b record) int { return b.Created.Compare(a.Created) })
+	before, err := e.boundary(f, "before")
+	if err != nil {
+		return nil, err
+	}
+	sinceRec, err := e.boundary(f, "since")
+	if err != nil {
+		return nil, err
+	}
+	out := []container.Summary{}
+	for _, r := range recs {
+		if !all && !r.State.Running && len(f.Get("status")) == 0 && !f.Has("exited") && before == nil && sinceRec == nil {
+			continue
+		}
+		if before != nil && !r.Created.Before(before.Created) {
+			continue
+		}
+		if sinceRec != nil && !r.Created.After(sinceRec.Created) {
+			continue
+		}
+		if !matchContainer(r, f) {
+			continue
+		}
+		out = append(out, e.summary(r))
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (e *Engine) boundary(f filters.Args, key string) (*record, error) {
+	vs := f.Get(key)
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	c, err := e.lookup(vs[0])
+	if err != nil {
+		return nil, err
+	}
+	rec, _ := c.snapshot()
+	return &rec, nil
+}
+
+func matchContainer(r record, f filters.Args) bool {
+	if ids := f.Get("id"); len(ids) > 0 && !slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(r.ID, id) }) {
+		return false
+	}
+	if names := f.Get("name"); len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return strings.Contains(r.Name, strings.TrimPrefix(n, "/")) }) {
+		return false
+	}
+	if !f.MatchLabels("label", r.Config.Labels) || !f.Match("status", string(r.State.Status)) {
+		return false
+	}
+	if ex := f.Get("exited"); len(ex) > 0 && (r.State.Status != container.StateExited || !slices.Contains(ex, strconv.Itoa(r.State.ExitCode))) {
+		return false
+	}
+	if anc := f.Get("ancestor"); len(anc) > 0 && !slices.ContainsFunc(anc, func(a string) bool {
+		return a == r.Image || strings.TrimSuffix(a, ":latest") == strings.TrimSuffix(r.Image, ":latest") || strings.HasPrefix(r.ImageID, a) || strings.HasPrefix(strings.TrimPrefix(r.ImageID, "sha256:"), a)
+	}) {
+		return false
+	}
+	if vols := f.Get("volume"); len(vols) > 0 && !slices.ContainsFunc(r.Mounts, func(m container.MountPoint) bool {
+		return slices.Contains(vols, m.Name) || slices.Contains(vols, m.Destination) || slices.Contains(vols, m.Source)
+	}) {
+		return false
+	}
+	if nets := f.Get("network"); len(nets) > 0 && !slices.Contains(nets, string(r.HostConfig.NetworkMode)) {
+		return false
+	}
+	if hs := f.Get("health"); len(hs) > 0 {
+		status := "none"
+		if r.State.Health != nil {
+			status = string(r.State.Health.Status)
+		}
+		if !slices.Contains(hs, status) {
+			return false
+		}
+	}
+	return true
+}
