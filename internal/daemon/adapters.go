@@ -62,7 +62,29 @@ func (a *api) SystemVersion(ctx context.Context) (system.VersionResponse, error)
 }
 
 func (a *api) SystemDiskUsage(ctx context.Context) (system.DiskUsage, error) {
-	return system.DiskUsage{}, errdefs.NotImplemented("disk usage (/system/df) is not implemented yet")
+	cu, err := a.Engine.ContainerDiskUsage(ctx)
+	if err != nil {
+		return system.DiskUsage{}, err
+	}
+	vu, err := a.Engine.VolumeDiskUsage(ctx)
+	if err != nil {
+		return system.DiskUsage{}, err
+	}
+	iu := imagetypes.DiskUsage{}
+	for _, img := range a.images.List() {
+		s := img.Summary()
+		_, used := a.Engine.ImageUse(img.ID)
+		if used {
+			s.Containers = 1
+			iu.ActiveCount++
+		} else {
+			iu.Reclaimable += s.Size
+		}
+		iu.Items = append(iu.Items, s)
+		iu.TotalSize += s.Size
+		iu.TotalCount++
+	}
+	return system.DiskUsage{ImageUsage: &iu, ContainerUsage: &cu, VolumeUsage: &vu}, nil
 }
 
 func (a *api) ContainerCreate(ctx context.Context, cfg dockerapi.ContainerCreateConfig) (container.CreateResponse, error) {
