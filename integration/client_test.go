@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -201,5 +202,58 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	}
 	if out := d2.must(t, "exec", "always", "sh", "-c", "echo $((1+1))"); strings.TrimSpace(out) != "2" {
 		t.Errorf("exec after restart: %q", out)
+	}
+}
+
+// TestDetachKeys attaches to a running container, types input and then the
+// detach keys: the client's stream ends, the container keeps running and
+// its stdin stays open for the next client.
+func TestDetachKeys(t *testing.T) {
+	d := startDaemon(t, "")
+	c := d.client()
+	ctx := context.Background()
+	id := create(t, c, &container.Config{Cmd: []string{"sh", "-c", "while read -r l; do echo got:$l; done"}, OpenStdin: true}, nil, "")
+	start(t, c, id)
+	for _, word := range []string{"one", "two"} {
+		att, err := c.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, DetachKeys: "ctrl-x,x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		copied := make(chan error, 1)
+		go func() {
+			_, err := stdcopy.StdCopy(pw, io.Discard, att.Reader)
+			copied <- err
+			pw.CloseWithError(err)
+		}()
+		if _, err := io.WriteString(att.Conn, word+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(pr).ReadString('\n')
+		if err != nil || line != "got:"+word+"\n" {
+			t.Fatalf("attach %s: %q %v", word, line, err)
+		}
+		if _, err := io.WriteString(att.Conn, "\x18x"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-copied:
+			if err != nil {
+				t.Fatalf("stream after detach: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the detach keys did not end the stream")
+		}
+		att.Close()
+	}
+	insp, err := c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !insp.Container.State.Running {
+		t.Fatal("detaching stopped the container")
+	}
+	if _, err := c.ContainerAttach(ctx, id, client.ContainerAttachOptions{Stream: true, Stdin: true, DetachKeys: "nonsense-key"}); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Fatalf("bad detach keys: %v", err)
 	}
 }

@@ -122,7 +122,7 @@ func (a *api) ContainerLogs(ctx context.Context, name string, o dockerapi.LogsOp
 }
 
 func (a *api) ContainerAttach(ctx context.Context, name string, o dockerapi.AttachOptions) error {
-	return a.Engine.ContainerAttach(ctx, name, engine.AttachOptions{Logs: o.Logs, Stream: o.Stream, Attach: o.Attach})
+	return a.Engine.ContainerAttach(ctx, name, engine.AttachOptions{Logs: o.Logs, Stream: o.Stream, DetachKeys: o.DetachKeys, Attach: o.Attach})
 }
 
 func (a *api) ContainerExtractToDir(ctx context.Context, name, path string, noOverwriteDirNonDir, copyUIDGID bool, r io.Reader) error {

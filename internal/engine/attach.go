@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"github.com/moby/term"
 	"io"
 
 	"github.com/moby/moby/api/types/container"
@@ -13,6 +14,9 @@ import (
 type AttachOptions struct {
 	// Logs replays the log first; Stream follows the live process.
 	Logs, Stream bool
+	// DetachKeys end the client's session without ending its input to
+	// the process; empty means Docker's default, ctrl-p,ctrl-q.
+	DetachKeys string
 	// Attach takes over the client's connection and returns its streams; it
 	// is called once the client is registered with the container.
 	Attach func() (stdin io.Reader, stdout, stderr io.Writer, err error)
@@ -26,6 +30,14 @@ func (e *Engine) ContainerAttach(ctx context.Context, name string, opts AttachOp
 	c, err := e.lookup(name)
 	if err != nil {
 		return err
+	}
+	keys := opts.DetachKeys
+	if keys == "" {
+		keys = defaultDetachKeys
+	}
+	detach, err := term.ToBytes(keys)
+	if err != nil {
+		return errdefs.InvalidParameter("Invalid detach keys (%s) provided", opts.DetachKeys)
 	}
 	var s *attachSession
 	if opts.Stream {
@@ -60,6 +72,9 @@ func (e *Engine) ContainerAttach(ctx context.Context, name string, opts AttachOp
 	if s == nil {
 		return nil
 	}
+	if stdin != nil {
+		stdin = term.NewEscapeProxy(stdin, detach)
+	}
 	if err := s.setStreams(stdin, stdout, stderr); err != nil {
 		s.finish()
 		return nil // the client went away
@@ -71,6 +86,8 @@ func (e *Engine) ContainerAttach(ctx context.Context, name string, opts AttachOp
 	}
 	return nil
 }
+
+const defaultDetachKeys = "ctrl-p,ctrl-q"
 
 func orDiscard(w io.Writer) io.Writer {
 	if w == nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"github.com/moby/term"
 	"io"
 	"sync"
 )
@@ -134,6 +135,11 @@ func (r *runIO) pump(s *attachSession) {
 // client's end of input (a half-close) is the process's end of input.
 func (r *runIO) pumpStdin(s *attachSession) {
 	_, err := io.Copy(r.stdinW, s.stdin)
+	var detached term.EscapeError
+	if errors.As(err, &detached) {
+		s.finish() // the client typed the detach keys: it leaves, the process keeps its stdin
+		return
+	}
 	if r.stdinOnce || errors.Is(err, io.ErrClosedPipe) {
 		_ = r.stdinW.Close() // a pipe's Close never fails
 	}
