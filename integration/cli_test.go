@@ -67,6 +67,12 @@ func TestDockerCLI(t *testing.T) {
 			t.Fatalf("cp out: %q %v", b, err)
 		}
 	})
+	t.Run("diff lists changes against the image", func(t *testing.T) {
+		d.must(t, "run", "--name", "differ", baseImage, "sh", "-c", "mkdir -p /app && echo x > /app/f && rm /bin/yes")
+		if out := d.must(t, "diff", "differ"); out != "A /app\nA /app/f\nC /bin\nD /bin/yes\n" {
+			t.Fatalf("diff: %q", out)
+		}
+	})
 	t.Run("stop and kill exit codes", func(t *testing.T) {
 		d.must(t, "run", "-d", "--name", "stopme", baseImage, "sleep", "100")
 		d.must(t, "stop", "stopme")

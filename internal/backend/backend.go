@@ -146,3 +146,17 @@ type TopProcess struct {
 	Started   time.Time
 	Args      []string
 }
+
+// HostsWriter is implemented by backends that can replace a workload's
+// /etc/hosts after Create. The engine rewrites it when the container's
+// networks or the containers on them change; without it the file keeps
+// what Spec.HostsFile had at create.
+type HostsWriter interface {
+	WriteHosts(ctx context.Context, h Handle, content []byte) error
+}
+
+// Changer is implemented by backends that can list a workload's filesystem
+// changes against its image (docker diff).
+type Changer interface {
+	Changes(ctx context.Context, h Handle) ([]container.FilesystemChange, error)
+}

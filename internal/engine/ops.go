@@ -206,13 +206,22 @@ func (e *Engine) ContainerUpdate(ctx context.Context, name string, u container.U
 	return container.UpdateResponse{Warnings: []string{}}, nil
 }
 
-// ContainerChanges is refused: the memory backend keeps no base layer to
-// compare with.
+// ContainerChanges lists the filesystem changes against the image.
 func (e *Engine) ContainerChanges(ctx context.Context, name string) ([]container.FilesystemChange, error) {
-	if _, err := e.lookup(name); err != nil {
+	c, err := e.lookup(name)
+	if err != nil {
 		return nil, err
 	}
-	return nil, e.unsupported("listing filesystem changes")
+	ch, ok := e.cfg.Backend.(backend.Changer)
+	if !ok {
+		return nil, e.unsupported("listing filesystem changes")
+	}
+	rec, _ := c.snapshot()
+	changes, err := ch.Changes(ctx, rec.Handle)
+	if changes == nil && err == nil {
+		changes = []container.FilesystemChange{}
+	}
+	return changes, err
 }
 
 // ContainerExport writes the container's whole filesystem as a tar.

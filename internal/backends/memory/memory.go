@@ -115,6 +115,9 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 	}
 	err = errors.Join(err, fs.Close())
 	if err == nil {
+		err = b.writeBaseline(spec.ID, spec.Mounts)
+	}
+	if err == nil {
 		var meta []byte
 		meta, err = json.Marshal(workload{Mounts: spec.Mounts, Hostname: spec.Hostname})
 		if err == nil {
@@ -191,6 +194,24 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	return errors.Join(err, os.RemoveAll(b.dir(h.ID)))
 }
 
+// WriteHosts replaces the workload's /etc/hosts: the new content is written
+// beside it and renamed over it, so a process reading the file sees the old
+// or the new one, never a mix.
+func (b *Backend) WriteHosts(ctx context.Context, h backend.Handle, content []byte) error {
+	c, err := b.container(h)
+	if err != nil {
+		return err
+	}
+	fs := c.FS()
+	if err := fs.MkdirAll("/etc", 0o755); err != nil {
+		return err
+	}
+	if err := fs.WriteFile("/etc/.hosts.sockerless", content, 0o644); err != nil {
+		return err
+	}
+	return fs.Rename("/etc/.hosts.sockerless", "/etc/hosts")
+}
+
 type process struct{ p *sandbox.Process }
 
 func (p process) Wait(ctx context.Context) (backend.Exit, error) {
@@ -213,4 +234,7 @@ func (p process) Resize(_ context.Context, width, height uint) error {
 	return p.p.Resize(uint16(width), uint16(height))
 }
 
-var _ backend.Backend = (*Backend)(nil)
+var (
+	_ backend.Backend     = (*Backend)(nil)
+	_ backend.HostsWriter = (*Backend)(nil)
+)

@@ -1,0 +1,119 @@
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/sockerless/sockerless/internal/backend"
+)
+
+// entry is what the baseline keeps of a path of the root.
+type entry struct {
+	Mode  fs.FileMode `json:"m"`
+	Size  int64       `json:"s"`
+	Mtime int64       `json:"t"`
+}
+
+// snapshot walks a root folder on the host side. Mount points are left out:
+// what is under them is not the container's filesystem (as with Docker).
+func snapshot(root string, skip []string) (map[string]entry, error) {
+	out := map[string]entry{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := "/" + strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
+		if rel == "/" {
+			return nil
+		}
+		if slices.Contains(skip, rel) {
+			return filepath.SkipDir
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		e := entry{Mode: fi.Mode(), Mtime: fi.ModTime().UnixNano()}
+		if !fi.IsDir() {
+			e.Size = fi.Size()
+		}
+		out[rel] = e
+		return nil
+	})
+	return out, err
+}
+
+func (b *Backend) baselinePath(id string) string { return filepath.Join(b.dir(id), "baseline.json") }
+
+// writeBaseline records the root as the image left it, for docker diff.
+func (b *Backend) writeBaseline(id string, mounts []backend.Mount) error {
+	snap, err := snapshot(filepath.Join(b.dir(id), "rootfs"), mountTargets(mounts))
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(b.baselinePath(id), raw, 0o600)
+}
+
+func mountTargets(mounts []backend.Mount) []string {
+	var out []string
+	for _, m := range mounts {
+		out = append(out, filepath.Clean(m.Target))
+	}
+	return out
+}
+
+// Changes implements backend.Changer: added, changed and deleted paths
+// against the root the image left.
+func (b *Backend) Changes(ctx context.Context, h backend.Handle) ([]container.FilesystemChange, error) {
+	raw, err := os.ReadFile(b.baselinePath(h.ID))
+	if err != nil {
+		return nil, err
+	}
+	var base map[string]entry
+	if err := json.Unmarshal(raw, &base); err != nil {
+		return nil, errors.Join(errors.New("memory backend: baseline"), err)
+	}
+	meta, err := os.ReadFile(filepath.Join(b.dir(h.ID), "workload.json"))
+	if err != nil {
+		return nil, err
+	}
+	var w workload
+	if err := json.Unmarshal(meta, &w); err != nil {
+		return nil, err
+	}
+	now, err := snapshot(filepath.Join(b.dir(h.ID), "rootfs"), mountTargets(w.Mounts))
+	if err != nil {
+		return nil, err
+	}
+	var out []container.FilesystemChange
+	for p, e := range now {
+		old, ok := base[p]
+		switch {
+		case !ok:
+			out = append(out, container.FilesystemChange{Path: p, Kind: container.ChangeAdd})
+		case old != e:
+			out = append(out, container.FilesystemChange{Path: p, Kind: container.ChangeModify})
+		}
+	}
+	for p := range base {
+		if _, ok := now[p]; !ok {
+			out = append(out, container.FilesystemChange{Path: p, Kind: container.ChangeDelete})
+		}
+	}
+	slices.SortFunc(out, func(a, b container.FilesystemChange) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+var _ backend.Changer = (*Backend)(nil)
