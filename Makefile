@@ -37,3 +37,4 @@ unit:
 # Benchmarks against the reference dockerd, measured in the same run.
 bench: reference-engine
 	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./internal/sandbox/ | tee bench.out
+	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./bench/ | tee -a bench.out

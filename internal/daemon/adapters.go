@@ -97,11 +97,7 @@ func (a *api) ContainerCreate(ctx context.Context, cfg dockerapi.ContainerCreate
 		opts.HostConfig = *req.HostConfig
 	}
 	if nc := req.NetworkingConfig; nc != nil {
-		for _, ep := range nc.EndpointsConfig {
-			if ep != nil {
-				opts.Aliases = append(opts.Aliases, ep.Aliases...)
-			}
-		}
+		opts.Networks = nc.EndpointsConfig
 	}
 	return a.Engine.ContainerCreate(ctx, opts)
 }

@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Daemon, 
 	d.images.SetInUse(d.engine.ImageUse)
 	a := &api{Engine: d.engine, images: d.images}
 	d.api = dockerapi.New(dockerapi.Config{
-		System: a, Containers: a, Archive: a, Exec: a, Images: a, Volumes: a,
+		System: a, Containers: a, Archive: a, Exec: a, Images: a, Volumes: a, Networks: a,
 		Logger: logger, BackendName: memory.Name, ServerVersion: Version,
 	})
 	return d, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
@@ -138,4 +139,18 @@ type VolumeBackend interface {
 	VolumeInspect(ctx context.Context, name string) (volume.Volume, error)
 	VolumeRemove(ctx context.Context, name string, force bool) error
 	VolumesPrune(ctx context.Context, f filters.Args) (volume.PruneReport, error)
+}
+
+// NetworkBackend serves /networks/*. References are a network's ID, name
+// or unique ID prefix; containers are referenced as elsewhere.
+type NetworkBackend interface {
+	NetworkCreate(ctx context.Context, req network.CreateRequest) (network.CreateResponse, error)
+	NetworkList(ctx context.Context, f filters.Args) ([]network.Summary, error)
+	// NetworkInspect: verbose asks for swarm service details; scope limits
+	// the search to networks of that scope ("" is any).
+	NetworkInspect(ctx context.Context, ref string, verbose bool, scope string) (network.Inspect, error)
+	NetworkRemove(ctx context.Context, ref string) error
+	NetworkConnect(ctx context.Context, ref string, req network.ConnectRequest) error
+	NetworkDisconnect(ctx context.Context, ref string, req network.DisconnectRequest) error
+	NetworksPrune(ctx context.Context, f filters.Args) (network.PruneReport, error)
 }

@@ -14,6 +14,7 @@ type Config struct {
 	Exec       ExecBackend
 	Images     ImageBackend
 	Volumes    VolumeBackend
+	Networks   NetworkBackend
 
 	// Logger receives request logs at Debug and handler failures at Error;
 	// nil means slog.Default().
@@ -93,6 +94,7 @@ func (s *Server) routes() {
 	s.execRoutes()
 	s.imageRoutes()
 	s.volumeRoutes()
+	s.networkRoutes()
 	s.unsupportedRoutes()
 }
 

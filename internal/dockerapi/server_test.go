@@ -134,7 +134,7 @@ func TestMissingBackend(t *testing.T) {
 		{"GET", "/images/json", "images"},
 		{"GET", "/volumes", "volumes"},
 		{"HEAD", "/containers/x/archive?path=/", "container file copies (archive)"},
-		{"GET", "/networks", ""},
+		{"GET", "/networks", "networks"},
 	} {
 		status, _, body := do(t, c.method, ts.URL+"/v1.41"+c.path, "", "")
 		if status != 501 {

@@ -14,7 +14,6 @@ func (s *Server) unsupportedRoutes() {
 		patterns []string
 		what     string
 	}{
-		{[]string{"GET /networks", "GET /networks/{id}", "POST /networks/create", "POST /networks/{id}/connect", "POST /networks/{id}/disconnect", "DELETE /networks/{id}", "POST /networks/prune"}, "networks are not implemented yet: the engine has no network role"},
 		{[]string{"POST /build", "POST /build/prune", "POST /build/cancel"}, "image builds are not supported"},
 		{[]string{"POST /commit"}, "committing a container to an image is not supported"},
 		{[]string{"POST /auth"}, "registry login is not supported: pass credentials with each pull (X-Registry-Auth)"},

@@ -27,8 +27,14 @@ type record struct {
 	// RestartCount counts restarts by the restart policy.
 	RestartCount int `json:"restart_count"`
 	// ManuallyStopped keeps unless-stopped containers down after a stop.
-	ManuallyStopped bool     `json:"manually_stopped"`
-	Aliases         []string `json:"aliases,omitempty"`
+	ManuallyStopped bool `json:"manually_stopped"`
+	// Endpoints are the container's network connections, in the order
+	// they were made (networks.go). Never nil once connected: an empty
+	// list is a container disconnected from every network.
+	Endpoints []endpoint `json:"endpoints"`
+	// LegacyAliases are the aliases of records written before endpoints;
+	// loadEndpoints moves them to the endpoint.
+	LegacyAliases []string `json:"aliases,omitempty"`
 }
 
 // ctr is a container in memory: its record plus what only lives while the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/sockerless/sockerless/internal/backend"
 	"github.com/sockerless/sockerless/internal/errdefs"
@@ -46,8 +46,10 @@ type CreateOptions struct {
 	Name       string
 	Config     container.Config
 	HostConfig container.HostConfig
-	// Aliases are network aliases the container answers to.
-	Aliases []string
+	// Networks are NetworkingConfig.EndpointsConfig: per network (name or
+	// ID) aliases, IPAMConfig.IPv4Address, MAC address. The NetworkMode
+	// network is connected first, then the others.
+	Networks map[string]*network.EndpointSettings
 }
 
 // ContainerCreate creates a container with Docker's merge semantics: the
@@ -89,32 +91,68 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "bridge"
 	}
-	h, err := e.cfg.Backend.Create(ctx, backend.Spec{
-		ID: id, ImageID: img.ID, Config: cfg, Mounts: mounts, Hostname: cfg.Hostname,
-		HostsFile: hostsFile(cfg.Hostname, opts.Aliases),
-	})
-	if err != nil {
+	if len(hc.Links) > 0 {
 		release()
-		return container.CreateResponse{}, err
+		return container.CreateResponse{}, errdefs.NotImplemented("legacy links (--link) are not supported: connect the containers to a user-defined network instead")
 	}
 	rec := record{
 		ID: id, Name: name, Created: time.Now().UTC(), Path: argv[0], Args: argv[1:],
 		Image: opts.Config.Image, ImageID: img.ID, Config: cfg, HostConfig: hc, Mounts: points,
-		State:  container.State{Status: container.StateCreated, StartedAt: zeroTime, FinishedAt: zeroTime},
-		Handle: h, Aliases: opts.Aliases,
+		State: container.State{Status: container.StateCreated, StartedAt: zeroTime, FinishedAt: zeroTime},
 	}
 	if rec.Args == nil {
 		rec.Args = []string{}
 	}
+	// The endpoints are allocated first, so that the hosts file the
+	// workload is created with has the container's own addresses.
+	e.networks.mu.Lock()
+	planned, err := e.planEndpoints(id, name, hc.NetworkMode, opts.Networks)
+	var hosts []byte
+	if err == nil {
+		for _, p := range planned {
+			rec.Endpoints = append(rec.Endpoints, p.ep)
+		}
+		hosts = e.hostsFile(rec, e.records())
+	}
+	e.networks.mu.Unlock()
+	if err != nil {
+		release()
+		return container.CreateResponse{}, err
+	}
+	releaseAll := func() {
+		release()
+		e.networks.mu.Lock()
+		for _, ep := range rec.Endpoints {
+			e.networks.release(ep.NetworkID, ep.IP)
+		}
+		e.networks.mu.Unlock()
+	}
+	rec.Handle, err = e.cfg.Backend.Create(ctx, backend.Spec{
+		ID: id, ImageID: img.ID, Config: cfg, Mounts: mounts, Hostname: cfg.Hostname, HostsFile: hosts,
+	})
+	if err != nil {
+		releaseAll()
+		return container.CreateResponse{}, err
+	}
 	c := newCtr(e, rec)
 	if err := c.persist(); err != nil {
-		release()
+		releaseAll()
 		return container.CreateResponse{}, err
 	}
 	e.mu.Lock()
 	e.containers[id] = c
 	e.mu.Unlock()
 	e.events.Publish(events.ContainerEventType, events.ActionCreate, id, c.attrs())
+	e.networks.mu.Lock()
+	ids := make([]string, 0, len(planned))
+	for _, p := range planned {
+		e.events.Publish(events.NetworkEventType, events.ActionConnect, p.net.ID, map[string]string{"container": id, "name": p.net.Name, "type": p.net.Driver})
+		if p.net.userDefined() {
+			ids = append(ids, p.net.ID)
+		}
+	}
+	e.refreshHosts(ctx, ids, "")
+	e.networks.mu.Unlock()
 	return container.CreateResponse{ID: id, Warnings: []string{}}, nil
 }
 
@@ -215,12 +253,4 @@ func (e *Engine) reserveName(name, id string) (string, error) {
 	}
 	e.names[name] = id
 	return name, nil
-}
-
-// hostsFile is the /etc/hosts a container gets.
-func hostsFile(hostname string, aliases []string) []byte {
-	var b strings.Builder
-	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n")
-	fmt.Fprintf(&b, "127.0.1.1\t%s\n", strings.Join(append([]string{hostname}, aliases...), " "))
-	return []byte(b.String())
 }

@@ -63,6 +63,7 @@ type Engine struct {
 	names      map[string]string // "/name" -> id
 	execs      map[string]*execRecord
 	volumes    *volumes
+	networks   *networks
 }
 
 // New loads the records and brings containers back: those that were running
@@ -85,6 +86,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.volumes = vols
+	if e.networks, err = openNetworks(cfg.Store); err != nil {
+		return nil, err
+	}
 	var restart []*ctr
 	err = cfg.Store.Each(store.Containers, func(id string, raw []byte) error {
 		var r record
@@ -114,6 +118,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: load containers: %w", err)
+	}
+	if err := e.loadEndpoints(); err != nil {
+		return nil, fmt.Errorf("engine: load endpoints: %w", err)
 	}
 	for _, c := range restart {
 		if err := e.start(ctx, c, false); err != nil {

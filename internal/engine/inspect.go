@@ -30,22 +30,8 @@ func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.I
 		Driver: e.cfg.Backend.Info().Name, Platform: "linux",
 		LogPath: c.logs.path, HostnamePath: "", HostsPath: "", ResolvConfPath: "",
 		ExecIDs: e.execIDs(c), HostConfig: &hc, Config: &cfg, Mounts: mounts,
-		NetworkSettings: networkSettings(rec),
+		NetworkSettings: &container.NetworkSettings{Ports: network.PortMap{}, Networks: e.endpointSettings(rec)},
 	}, nil
-}
-
-// networkSettings reports what the container has: the network it was
-// created on, with its aliases; the memory backend gives no addresses.
-func networkSettings(rec record) *container.NetworkSettings {
-	mode := string(rec.HostConfig.NetworkMode)
-	if mode == "" || mode == "default" {
-		mode = "bridge"
-	}
-	return &container.NetworkSettings{
-		Networks: map[string]*network.EndpointSettings{
-			mode: {Aliases: rec.Aliases, DNSNames: append([]string{strings.TrimPrefix(rec.Name, "/"), rec.ID[:12]}, rec.Aliases...)},
-		},
-	}
 }
 
 // summary is one row of docker ps.
@@ -63,6 +49,7 @@ func (e *Engine) summary(rec record) container.Summary {
 		s.Mounts = []container.MountPoint{}
 	}
 	s.HostConfig.NetworkMode = string(rec.HostConfig.NetworkMode)
+	s.NetworkSettings = &container.NetworkSettingsSummary{Networks: e.endpointSettings(rec)}
 	if rec.State.Health != nil {
 		s.Health = &container.HealthSummary{Status: rec.State.Health.Status, FailingStreak: rec.State.Health.FailingStreak}
 	}

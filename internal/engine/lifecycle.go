@@ -19,6 +19,8 @@ func (e *Engine) ContainerStart(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	rec, _ := c.snapshot()
+	e.refreshOwnHosts(ctx, rec.ID)
 	return e.start(ctx, c, true)
 }
 

@@ -53,7 +53,7 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 		if sinceRec != nil && !r.Created.After(sinceRec.Created) {
 			continue
 		}
-		if !matchContainer(r, f) {
+		if !matchContainer(r, f) || !e.onNetworks(r, f.Get("network")) {
 			continue
 		}
 		out = append(out, e.summary(r))
@@ -62,6 +62,20 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 		}
 	}
 	return out, nil
+}
+
+// onNetworks reports whether a container has an endpoint on one of the
+// networks named (by name or ID), or nets is empty.
+func (e *Engine) onNetworks(r record, nets []string) bool {
+	if len(nets) == 0 {
+		return true
+	}
+	e.networks.mu.Lock()
+	defer e.networks.mu.Unlock()
+	return slices.ContainsFunc(r.Endpoints, func(ep endpoint) bool {
+		n := e.networks.byID[ep.NetworkID]
+		return n != nil && (slices.Contains(nets, n.Name) || slices.Contains(nets, n.ID))
+	})
 }
 
 func (e *Engine) boundary(f filters.Args, key string) (*record, error) {
@@ -98,9 +112,6 @@ func matchContainer(r record, f filters.Args) bool {
 	if vols := f.Get("volume"); len(vols) > 0 && !slices.ContainsFunc(r.Mounts, func(m container.MountPoint) bool {
 		return slices.Contains(vols, m.Name) || slices.Contains(vols, m.Destination) || slices.Contains(vols, m.Source)
 	}) {
-		return false
-	}
-	if nets := f.Get("network"); len(nets) > 0 && !slices.Contains(nets, string(r.HostConfig.NetworkMode)) {
 		return false
 	}
 	if hs := f.Get("health"); len(hs) > 0 {

@@ -51,6 +51,14 @@ func (e *Engine) ContainerRename(ctx context.Context, name, newName string) erro
 		attrs := c.attrs()
 		attrs["oldName"] = old
 		e.events.Publish(events.ContainerEventType, events.ActionRename, id, attrs)
+		rec, _ := c.snapshot()
+		e.networks.mu.Lock()
+		ids := make([]string, 0, len(rec.Endpoints))
+		for _, ep := range rec.Endpoints {
+			ids = append(ids, ep.NetworkID)
+		}
+		e.refreshHosts(ctx, ids, id) // the name is in the hosts files
+		e.networks.mu.Unlock()
 	}
 	return err
 }

@@ -38,6 +38,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, removeVolumes bool) 
 	proc := c.proc
 	c.rec.State.Status = container.StateRemoving
 	c.mu.Unlock()
+	e.networks.barrier() // no /etc/hosts write reaches the workload after this
 	if proc != nil {
 		if err := proc.Signal(ctx, 9); err != nil {
 			return err
@@ -71,6 +72,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, removeVolumes bool) 
 	c.removed = true
 	c.notify()
 	c.mu.Unlock()
+	e.releaseEndpoints(ctx, rec)
 	if removeVolumes {
 		for _, m := range rec.Mounts {
 			if m.Type != mount.TypeVolume {

@@ -35,7 +35,10 @@ func snapshot(root string, skip []string) (map[string]entry, error) {
 			return nil
 		}
 		if slices.Contains(skip, rel) {
-			return filepath.SkipDir
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil // SkipDir on a file would skip the rest of its folder
 		}
 		fi, err := d.Info()
 		if err != nil {
@@ -66,8 +69,11 @@ func (b *Backend) writeBaseline(id string, mounts []backend.Mount) error {
 	return os.WriteFile(b.baselinePath(id), raw, 0o600)
 }
 
+// mountTargets are the paths docker diff leaves out: the mounts, and
+// /etc/hosts, which the engine rewrites as networks change (in Docker it is
+// a bind mount, so it never shows either).
 func mountTargets(mounts []backend.Mount) []string {
-	var out []string
+	out := []string{"/etc/hosts"}
 	for _, m := range mounts {
 		out = append(out, filepath.Clean(m.Target))
 	}

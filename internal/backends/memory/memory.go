@@ -196,7 +196,8 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 
 // WriteHosts replaces the workload's /etc/hosts: the new content is written
 // beside it and renamed over it, so a process reading the file sees the old
-// or the new one, never a mix.
+// or the new one, never a mix. /etc keeps its modification time, so that
+// docker diff does not report the daemon's own write as a change.
 func (b *Backend) WriteHosts(ctx context.Context, h backend.Handle, content []byte) error {
 	c, err := b.container(h)
 	if err != nil {
@@ -206,10 +207,17 @@ func (b *Backend) WriteHosts(ctx context.Context, h backend.Handle, content []by
 	if err := fs.MkdirAll("/etc", 0o755); err != nil {
 		return err
 	}
+	etc, err := fs.Stat("/etc")
+	if err != nil {
+		return err
+	}
 	if err := fs.WriteFile("/etc/.hosts.sockerless", content, 0o644); err != nil {
 		return err
 	}
-	return fs.Rename("/etc/.hosts.sockerless", "/etc/hosts")
+	if err := fs.Rename("/etc/.hosts.sockerless", "/etc/hosts"); err != nil {
+		return errors.Join(err, fs.Remove("/etc/.hosts.sockerless"))
+	}
+	return fs.Chtimes("/etc", etc.ModTime(), etc.ModTime())
 }
 
 type process struct{ p *sandbox.Process }

@@ -1,0 +1,311 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+
+	"github.com/sockerless/sockerless/internal/backends/memory"
+	"github.com/sockerless/sockerless/internal/engine"
+	"github.com/sockerless/sockerless/internal/errdefs"
+	"github.com/sockerless/sockerless/internal/filters"
+	"github.com/sockerless/sockerless/internal/image"
+	"github.com/sockerless/sockerless/internal/sandbox/confine"
+	"github.com/sockerless/sockerless/internal/store"
+)
+
+// env is an engine over a real store, image store and memory backend in a
+// temporary data root; reopen closes and builds it again on the same root.
+type env struct {
+	t    *testing.T
+	root string
+	st   *store.Store
+	mem  *memory.Backend
+	e    *engine.Engine
+}
+
+type unpacker struct{ s *image.Store }
+
+func (u unpacker) Unpack(ctx context.Context, id string, root *confine.FS) error {
+	return u.s.Unpack(ctx, id, root)
+}
+
+type imageConfigs struct{ s *image.Store }
+
+func (c imageConfigs) ImageConfig(ctx context.Context, ref string) (engine.ImageConfig, error) {
+	img, err := c.s.Get(ref)
+	if err != nil {
+		return engine.ImageConfig{}, err
+	}
+	cfg := img.Config.Config
+	return engine.ImageConfig{ID: img.ID, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint, WorkingDir: cfg.WorkingDir}, nil
+}
+
+func newEnv(t *testing.T) *env {
+	v := &env{t: t, root: t.TempDir()}
+	v.open()
+	t.Cleanup(v.close)
+	return v
+}
+
+func (v *env) open() {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(v.root, "state.db"))
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	images, err := image.Open(filepath.Join(v.root, "image"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	if _, err := images.EnsureBase(ctx); err != nil {
+		v.t.Fatal(err)
+	}
+	mem, err := memory.New(ctx, memory.Config{DataRoot: filepath.Join(v.root, "memory"), Images: unpacker{images}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	e, err := engine.New(ctx, engine.Config{DataRoot: filepath.Join(v.root, "engine"), Store: st, Backend: mem, Images: imageConfigs{images}})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	v.st, v.mem, v.e = st, mem, e
+}
+
+func (v *env) close() {
+	if v.e == nil {
+		return
+	}
+	if err := v.e.Close(); err != nil {
+		v.t.Error(err)
+	}
+	if err := v.mem.Close(context.Background()); err != nil {
+		v.t.Error(err)
+	}
+	if err := v.st.Close(); err != nil {
+		v.t.Error(err)
+	}
+	v.e = nil
+}
+
+func (v *env) reopen() { v.close(); v.open() }
+
+// create makes a container on the given networks (the first one is the
+// NetworkMode) with per-network aliases.
+func (v *env) create(name string, nets []string, aliases map[string][]string) string {
+	v.t.Helper()
+	opts := engine.CreateOptions{Name: name, Config: container.Config{Image: "sockerless/base:latest", Cmd: []string{"true"}}}
+	if len(nets) > 0 {
+		opts.HostConfig.NetworkMode = container.NetworkMode(nets[0])
+		opts.Networks = map[string]*network.EndpointSettings{}
+		for _, n := range nets {
+			opts.Networks[n] = &network.EndpointSettings{Aliases: aliases[n]}
+		}
+	}
+	resp, err := v.e.ContainerCreate(context.Background(), opts)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return resp.ID
+}
+
+func (v *env) inspect(name string) container.InspectResponse {
+	v.t.Helper()
+	c, err := v.e.ContainerInspect(context.Background(), name)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return c
+}
+
+func (v *env) hosts(id string) string {
+	v.t.Helper()
+	b, err := os.ReadFile(filepath.Join(v.root, "memory", "containers", id, "rootfs", "etc", "hosts"))
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestBuiltinNetworksAreStable(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	ids := map[string]string{}
+	for _, name := range []string{"bridge", "host", "none"} {
+		n, err := v.e.NetworkInspect(ctx, name, false, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = n.ID
+	}
+	br, _ := v.e.NetworkInspect(ctx, "bridge", false, "")
+	if br.Driver != "bridge" || br.Scope != "local" || len(br.IPAM.Config) != 1 ||
+		br.IPAM.Config[0].Subnet != netip.MustParsePrefix("172.17.0.0/16") || br.IPAM.Config[0].Gateway != netip.MustParseAddr("172.17.0.1") {
+		t.Fatalf("bridge: %+v", br)
+	}
+	if none, _ := v.e.NetworkInspect(ctx, "none", false, ""); none.Driver != "null" || none.IPAM.Config == nil || len(none.IPAM.Config) != 0 {
+		t.Fatalf("none: %+v", none)
+	}
+	v.reopen()
+	for name, id := range ids {
+		if n, err := v.e.NetworkInspect(ctx, name, false, ""); err != nil || n.ID != id {
+			t.Fatalf("%s after restart: %s %v, want %s", name, n.ID, err, id)
+		}
+	}
+	if err := v.e.NetworkRemove(ctx, "bridge"); !isForbidden(err) || err.Error() != "bridge is a pre-defined network and cannot be removed" {
+		t.Fatalf("rm bridge: %v", err)
+	}
+}
+
+func TestNetworkAddressesAndHosts(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.NetworkCreate(ctx, network.CreateRequest{Name: "app", Labels: map[string]string{"k": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.e.NetworkCreate(ctx, network.CreateRequest{Name: "app"}); !errdefs.IsConflict(err) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if _, err := v.e.NetworkCreate(ctx, network.CreateRequest{Name: "ov", Driver: "overlay"}); !errdefs.IsNotImplemented(err) || !strings.Contains(err.Error(), `"overlay"`) {
+		t.Fatalf("overlay: %v", err)
+	}
+	n, err := v.e.NetworkInspect(ctx, resp.ID[:5], false, "")
+	if err != nil || n.Name != "app" || n.IPAM.Config[0].Subnet != netip.MustParsePrefix("172.18.0.0/16") {
+		t.Fatalf("inspect by prefix: %+v %v", n, err)
+	}
+
+	web := v.create("web1", []string{"app"}, map[string][]string{"app": {"web"}})
+	cli := v.create("cli", []string{"app"}, nil)
+	def := v.create("def", nil, nil)
+
+	ws := v.inspect("web1").NetworkSettings.Networks["app"]
+	if ws == nil || ws.IPAddress != netip.MustParseAddr("172.18.0.2") || ws.Gateway != netip.MustParseAddr("172.18.0.1") ||
+		ws.IPPrefixLen != 16 || ws.MacAddress.String() != "02:42:ac:12:00:02" || ws.NetworkID != resp.ID || ws.EndpointID == "" {
+		t.Fatalf("web1 endpoint: %+v", ws)
+	}
+	if got := strings.Join(ws.DNSNames, ","); got != "web1,web,"+web[:12] {
+		t.Fatalf("DNSNames %q", got)
+	}
+	if d := v.inspect("def").NetworkSettings.Networks["bridge"]; d == nil || d.IPAddress != netip.MustParseAddr("172.17.0.2") || d.DNSNames != nil {
+		t.Fatalf("default bridge endpoint: %+v", d)
+	}
+	// cli sees web1 by name and alias; web1 sees cli (rewritten on cli's
+	// create); the default bridge resolves no names.
+	if h := v.hosts(cli); !strings.Contains(h, "172.18.0.2\tweb1 web "+web[:12]+"\n") || !strings.Contains(h, "172.18.0.3\t"+cli[:12]+" cli\n") {
+		t.Fatalf("cli hosts:\n%s", h)
+	}
+	if h := v.hosts(web); !strings.Contains(h, "172.18.0.3\tcli "+cli[:12]+"\n") {
+		t.Fatalf("web1 hosts:\n%s", h)
+	}
+	if h := v.hosts(def); strings.Contains(h, "web1") || !strings.Contains(h, "172.17.0.2\t"+def[:12]+"\n") {
+		t.Fatalf("def hosts:\n%s", h)
+	}
+	ni, _ := v.e.NetworkInspect(ctx, "app", false, "")
+	if r := ni.Containers[web]; r.Name != "web1" || r.IPv4Address != netip.MustParsePrefix("172.18.0.2/16") || r.EndpointID != ws.EndpointID {
+		t.Fatalf("network containers: %+v", ni.Containers)
+	}
+
+	// connect with a fixed address, then disconnect: the address is free again.
+	if err := v.e.NetworkConnect(ctx, "app", network.ConnectRequest{Container: "def", EndpointConfig: &network.EndpointSettings{
+		Aliases: []string{"db"}, IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: netip.MustParseAddr("172.18.5.5")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if h := v.hosts(cli); !strings.Contains(h, "172.18.5.5\tdef db "+def[:12]+"\n") {
+		t.Fatalf("after connect:\n%s", h)
+	}
+	if err := v.e.NetworkConnect(ctx, "app", network.ConnectRequest{Container: "cli", EndpointConfig: &network.EndpointSettings{
+		IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: netip.MustParseAddr("172.18.5.5")},
+	}}); !isForbidden(err) {
+		t.Fatalf("connect twice: %v", err)
+	}
+	if err := v.e.NetworkRemove(ctx, "app"); !isForbidden(err) || !strings.Contains(err.Error(), "has active endpoints") {
+		t.Fatalf("rm in use: %v", err)
+	}
+	if err := v.e.NetworkDisconnect(ctx, "app", network.DisconnectRequest{Container: "def"}); err != nil {
+		t.Fatal(err)
+	}
+	if h := v.hosts(cli); strings.Contains(h, "def") {
+		t.Fatalf("after disconnect:\n%s", h)
+	}
+
+	// Allocations survive a restart: the next container does not take
+	// web1's or cli's address.
+	v.reopen()
+	other := v.create("other", []string{"app"}, nil)
+	if ip := v.inspect(other).NetworkSettings.Networks["app"].IPAddress; ip != netip.MustParseAddr("172.18.0.4") {
+		t.Fatalf("after restart: %v", ip)
+	}
+	// Removing a container releases its address and leaves the others'
+	// hosts files.
+	if err := v.e.ContainerRemove(ctx, "web1", true, false); err != nil {
+		t.Fatal(err)
+	}
+	if h := v.hosts(cli); strings.Contains(h, "web1") {
+		t.Fatalf("after rm:\n%s", h)
+	}
+	if ip := v.inspect(v.create("again", []string{"app"}, nil)).NetworkSettings.Networks["app"].IPAddress; ip != netip.MustParseAddr("172.18.0.2") {
+		t.Fatalf("released address not reused: %v", ip)
+	}
+
+	list, err := v.e.NetworkList(ctx, filters.Args{"type": {"custom"}})
+	if err != nil || len(list) != 1 || list[0].Name != "app" {
+		t.Fatalf("type=custom: %+v %v", list, err)
+	}
+	if list, _ := v.e.NetworkList(ctx, filters.Args{"dangling": {"true"}}); len(list) != 0 {
+		t.Fatalf("dangling: %+v", list)
+	}
+	for _, id := range []string{cli, other, def} {
+		if err := v.e.ContainerRemove(ctx, id, true, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.e.ContainerRemove(ctx, "again", true, false); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := v.e.NetworksPrune(ctx, filters.Args{"label": {"k=v"}})
+	if err != nil || len(rep.NetworksDeleted) != 1 || rep.NetworksDeleted[0] != "app" {
+		t.Fatalf("prune: %+v %v", rep, err)
+	}
+}
+
+func TestCreateNetworkErrors(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	cases := []struct {
+		req  network.CreateRequest
+		is   func(error) bool
+		want string
+	}{
+		{network.CreateRequest{Name: "bridge"}, isForbidden, "operation is not permitted on predefined bridge network "},
+		{network.CreateRequest{Name: "x", IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: netip.MustParsePrefix("172.17.5.0/24")}}}}, isForbidden, "Pool overlaps with other one on this address space"},
+		{network.CreateRequest{Name: "x", IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: netip.MustParsePrefix("10.9.0.0/24"), Gateway: netip.MustParseAddr("10.1.1.1")}}}}, errdefs.IsInvalidParameter, "failed to allocate gateway (10.1.1.1): Requested address is out of range"},
+	}
+	for _, c := range cases {
+		if _, err := v.e.NetworkCreate(ctx, c.req); !c.is(err) || err.Error() != c.want {
+			t.Errorf("%+v: %v, want %q", c.req, err, c.want)
+		}
+	}
+	if _, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Image: "sockerless/base:latest", Cmd: []string{"true"}}, HostConfig: container.HostConfig{NetworkMode: "nosuch"}}); !errdefs.IsInvalidParameter(err) || err.Error() != "network nosuch not found" {
+		t.Errorf("unknown network at create: %v", err)
+	}
+	// host and none give no address and exclude other networks.
+	id := v.create("hostc", []string{"host"}, nil)
+	if s := v.inspect(id).NetworkSettings.Networks["host"]; s == nil || s.IPAddress.IsValid() || s.NetworkID == "" {
+		t.Fatalf("host endpoint: %+v", s)
+	}
+	if err := v.e.NetworkConnect(ctx, "bridge", network.ConnectRequest{Container: id}); !errdefs.IsInvalidParameter(err) {
+		t.Fatalf("connect a host container: %v", err)
+	}
+}
+
+func isForbidden(err error) bool { return errors.Is(err, errdefs.ErrForbidden) }
