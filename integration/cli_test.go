@@ -67,6 +67,12 @@ func TestDockerCLI(t *testing.T) {
 			t.Fatalf("cp out: %q %v", b, err)
 		}
 	})
+	t.Run("containers of one image do not share writes", func(t *testing.T) {
+		d.must(t, "run", "--rm", baseImage, "sh", "-c", "echo intruder >> /etc/passwd; chmod +x /etc/group; rm /bin/cat")
+		if out := d.must(t, "run", "--rm", baseImage, "sh", "-c", "grep -c intruder /etc/passwd; test -x /etc/group && echo shared-mode || echo own-mode; ls /bin/cat"); out != "0\nown-mode\n/bin/cat\n" {
+			t.Fatalf("second container saw the first one's writes: %q", out)
+		}
+	})
 	t.Run("diff lists changes against the image", func(t *testing.T) {
 		d.must(t, "run", "--name", "differ", baseImage, "sh", "-c", "mkdir -p /app && echo x > /app/f && rm /bin/yes")
 		if out := d.must(t, "diff", "differ"); out != "A /app\nA /app/f\nC /bin\nD /bin/yes\n" {

@@ -44,6 +44,8 @@ type Backend struct {
 
 	mu   sync.Mutex
 	open map[string]*sandbox.Container
+	// templateLocks serialise the unpacking of one image's template.
+	templateLocks sync.Map
 }
 
 // New starts the sandbox engine.
@@ -55,7 +57,11 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataRoot, "containers"), 0o700); err != nil {
 		return nil, err
 	}
-	return &Backend{cfg: cfg, engine: e, open: map[string]*sandbox.Container{}}, nil
+	b := &Backend{cfg: cfg, engine: e, open: map[string]*sandbox.Container{}}
+	if err := b.removeIncompleteTemplates(); err != nil {
+		return nil, errors.Join(err, e.Close(ctx))
+	}
+	return b, nil
 }
 
 // Close stops every container's processes and the sandbox engine.
@@ -93,17 +99,21 @@ func (b *Backend) dir(id string) string { return filepath.Join(b.cfg.DataRoot, "
 func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle, error) {
 	dir := b.dir(spec.ID)
 	root := filepath.Join(dir, "rootfs")
+	tmpl, err := b.template(ctx, spec.ImageID)
+	if err != nil {
+		return backend.Handle{}, err
+	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return backend.Handle{}, err
+	}
+	if err := clone(ctx, tmpl, root); err != nil {
+		return backend.Handle{}, errors.Join(fmt.Errorf("memory backend: root of %s: %w", spec.ID, err), os.RemoveAll(dir))
 	}
 	fs, err := confine.New(root, nil)
 	if err != nil {
 		return backend.Handle{}, errors.Join(err, os.RemoveAll(dir))
 	}
-	err = b.cfg.Images.Unpack(ctx, spec.ImageID, fs)
-	if err == nil {
-		err = fs.MkdirAll("/etc", 0o755)
-	}
+	err = fs.MkdirAll("/etc", 0o755)
 	if err == nil {
 		err = fs.WriteFile("/etc/hostname", []byte(spec.Hostname+"\n"), 0o644)
 	}

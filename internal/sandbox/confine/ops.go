@@ -42,6 +42,11 @@ func (f *FS) OpenFile(p string, flag int, perm fs.FileMode) (*os.File, error) {
 	if m.ro && flag&writeFlags != 0 {
 		return nil, pathErr("open", p, unix.EROFS)
 	}
+	if flag&(unix.O_WRONLY|unix.O_RDWR|unix.O_TRUNC|unix.O_APPEND) != 0 {
+		if err := f.breakLink(p, flag&unix.O_NOFOLLOW == 0); err != nil {
+			return nil, err
+		}
+	}
 	fd, err := openat2(int(m.dir.Fd()), rel, flag, uint32(perm.Perm()), resolveFlags)
 	if err != nil {
 		return nil, pathErr("open", p, err)
@@ -328,6 +333,9 @@ func (f *FS) onHandle(op, p string, do func(proc string) error) error {
 	}
 	if m.ro {
 		return pathErr(op, p, unix.EROFS)
+	}
+	if err := f.breakLink(p, true); err != nil {
+		return err
 	}
 	file, err := f.OpenFile(p, unix.O_PATH, 0)
 	if err != nil {
