@@ -122,6 +122,11 @@ func TestDockerCLI(t *testing.T) {
 			t.Fatal("write to a read-only volume succeeded")
 		}
 	})
+	t.Run("tmpfs mounts", func(t *testing.T) {
+		if out := d.must(t, "run", "--rm", "--tmpfs", "/scratch", "--mount", "type=tmpfs,destination=/t2", baseImage, "sh", "-c", "echo $((6*7)) > /scratch/a && cat /scratch/a && touch /t2/b && ls /t2"); out != "42\nb\n" {
+			t.Fatalf("tmpfs: %q", out)
+		}
+	})
 	t.Run("restart policy restarts", func(t *testing.T) {
 		d.must(t, "run", "-d", "--name", "flaky", "--restart", "on-failure:2", baseImage, "sh", "-c", "echo try; exit 1")
 		deadline := time.Now().Add(20 * time.Second)

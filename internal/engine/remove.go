@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"os"
 	"strconv"
 
 	"github.com/moby/moby/api/types/container"
@@ -56,7 +57,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, removeVolumes bool) 
 	if err := e.cfg.Backend.Remove(ctx, rec.Handle); err != nil && !errdefs.IsNotFound(err) {
 		return err
 	}
-	if err := errors.Join(e.cfg.Store.Delete(store.Containers, rec.ID), c.logs.remove()); err != nil {
+	if err := errors.Join(e.cfg.Store.Delete(store.Containers, rec.ID), c.logs.remove(), os.RemoveAll(e.volumes.tmpfsDir(rec.ID))); err != nil {
 		return err
 	}
 	e.mu.Lock()

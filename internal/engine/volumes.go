@@ -2,12 +2,16 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +61,15 @@ func openVolumes(dataRoot string, s *store.Store) (*volumes, error) {
 }
 
 func (v *volumes) path(name string) string { return filepath.Join(v.dir, name, "_data") }
+
+// tmpfsDir is where a container's tmpfs mounts live: on the host's tmpfs
+// (/dev/shm), so their contents are in memory as Docker's are, removed with
+// the container. The folder name is derived from the data root, so two
+// daemons never share one.
+func (v *volumes) tmpfsDir(id string) string {
+	sum := sha256.Sum256([]byte(v.dir))
+	return filepath.Join("/dev/shm", "sockerless-"+hex.EncodeToString(sum[:4]), id)
+}
 
 var validVolumeName = validName
 
@@ -148,6 +161,7 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			if err := volumePoint(name, m.Target, m.ReadOnly, m.Source == ""); err != nil {
 				return nil, nil, err
 			}
+		case mount.TypeTmpfs: // below, with HostConfig.Tmpfs
 		default:
 			return nil, nil, errdefs.NotImplemented("mount type %q is not supported by this daemon", m.Type)
 		}
@@ -159,8 +173,21 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			}
 		}
 	}
-	if len(hc.Tmpfs) > 0 {
-		return nil, nil, errdefs.NotImplemented("tmpfs mounts are not supported by this daemon; use a volume")
+	tmpfsTargets := slices.Sorted(maps.Keys(hc.Tmpfs))
+	for _, m := range hc.Mounts {
+		if m.Type == mount.TypeTmpfs {
+			tmpfsTargets = append(tmpfsTargets, m.Target)
+		}
+	}
+	for i, dst := range tmpfsTargets {
+		dir := filepath.Join(v.tmpfsDir(id), strconv.Itoa(i))
+		if err := os.MkdirAll(dir, 0o1777); err != nil {
+			return nil, nil, errdefs.Unavailable("tmpfs mount %s: %v", dst, err)
+		}
+		if err := add(container.MountPoint{Type: mount.TypeTmpfs, Source: "", Destination: filepath.Clean(dst), RW: true}); err != nil {
+			return nil, nil, err
+		}
+		mounts[len(mounts)-1].Source = dir
 	}
 	return points, mounts, nil
 }
