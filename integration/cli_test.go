@@ -122,6 +122,46 @@ func TestDockerCLI(t *testing.T) {
 			t.Fatal("write to a read-only volume succeeded")
 		}
 	})
+	t.Run("logs are records of lines", func(t *testing.T) {
+		d.must(t, "run", "--name", "lines", baseImage, "sh", "-c", "printf 'a\\nb'; printf 'c\\n'; seq 3; printf tail")
+		if out := d.must(t, "logs", "--tail", "2", "lines"); out != "3\ntail" {
+			t.Errorf("--tail 2: %q", out)
+		}
+		out := d.must(t, "logs", "-t", "lines")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 6 || !strings.HasSuffix(lines[1], " bc") || !strings.HasSuffix(lines[5], " tail") {
+			t.Errorf("-t: %q", out)
+		}
+	})
+	t.Run("entrypoint override and anonymous volumes", func(t *testing.T) {
+		if out := d.must(t, "run", "--rm", "--entrypoint", "", baseImage, "echo", "no-entrypoint"); out != "no-entrypoint\n" {
+			t.Errorf("--entrypoint '': %q", out)
+		}
+		if out := d.must(t, "run", "--rm", "--entrypoint", "sh", baseImage, "-c", "echo $((2*21))"); out != "42\n" {
+			t.Errorf("--entrypoint sh: %q", out)
+		}
+		if out := d.must(t, "run", "--rm", "-v", "/anon", baseImage, "sh", "-c", "test -d /anon && echo mounted"); out != "mounted\n" {
+			t.Errorf("-v /anon: %q", out)
+		}
+	})
+	t.Run("what the backend cannot do is refused", func(t *testing.T) {
+		if _, err := d.docker("run", "--rm", "-p", "8080:80", baseImage, "true"); err == nil || !strings.Contains(err.Error(), "publishing ports") {
+			t.Errorf("-p: %v", err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := d.docker("run", "--rm", "-u", "1000", baseImage, "id"); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "every process runs as root") {
+				t.Errorf("-u 1000: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("docker run --rm of a container that cannot start hangs")
+		}
+		if out := d.must(t, "ps", "-a", "--filter", "status=created", "--format", "{{.Image}}"); strings.Contains(out, baseImage) {
+			t.Errorf("--rm container left behind: %q", out)
+		}
+	})
 	t.Run("tmpfs mounts", func(t *testing.T) {
 		if out := d.must(t, "run", "--rm", "--tmpfs", "/scratch", "--mount", "type=tmpfs,destination=/t2", baseImage, "sh", "-c", "echo $((6*7)) > /scratch/a && cat /scratch/a && touch /t2/b && ls /t2"); out != "42\nb\n" {
 			t.Fatalf("tmpfs: %q", out)
@@ -148,7 +188,7 @@ func TestDockerCLI(t *testing.T) {
 		if _, err := d.docker("run", "--name", "idle", baseImage, "true"); err == nil || !strings.Contains(err.Error(), `The container name "/idle" is already in use`) {
 			t.Errorf("name conflict: %v", err)
 		}
-		if _, err := d.docker("run", "--rm", "no/such-image:1", "true"); err == nil || !strings.Contains(err.Error(), "No such image") && !strings.Contains(err.Error(), "Unable to find image") {
+		if _, err := d.docker("run", "--rm", "--pull", "never", "no/such-image:1", "true"); err == nil || !strings.Contains(err.Error(), "No such image") && !strings.Contains(err.Error(), "Unable to find image") {
 			t.Errorf("missing image: %v", err)
 		}
 		if _, err := d.docker("run", "--rm", baseImage, "/bin/no-such-binary"); err == nil || !strings.Contains(err.Error(), "exit status 127") {

@@ -203,6 +203,22 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if out := d2.must(t, "exec", "always", "sh", "-c", "echo $((1+1))"); strings.TrimSpace(out) != "2" {
 		t.Errorf("exec after restart: %q", out)
 	}
+
+	// A clean stop (SIGTERM) stops the running containers the way dockerd
+	// does, and the next start brings back "always" ones.
+	d2.must(t, "run", "-d", "--name", "plain", baseImage, "sleep", "1000")
+	d2.stop(syscall.SIGTERM)
+	d3 := startDaemon(t, dataRoot)
+	if out := d3.must(t, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "plain"); out != "exited 143\n" {
+		t.Errorf("plain container after a clean stop: %q", out)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for d3.must(t, "inspect", "-f", "{{.State.Status}}", "always") != "running\n" {
+		if time.Now().After(deadline) {
+			t.Fatal("restart policy always after a clean daemon stop")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestDetachKeys attaches to a running container, types input and then the

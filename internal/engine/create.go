@@ -60,6 +60,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if opts.Config.Image == "" {
 		return container.CreateResponse{}, errdefs.InvalidParameter("no image specified")
 	}
+	if len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts {
+		return container.CreateResponse{}, e.unsupported("publishing ports (-p, -P)")
+	}
 	img, err := e.cfg.Images.ImageConfig(ctx, opts.Config.Image)
 	if err != nil {
 		return container.CreateResponse{}, err
@@ -81,7 +84,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		delete(e.names, name)
 		e.mu.Unlock()
 	}
-	points, mounts, err := e.volumes.resolve(ctx, id, opts.HostConfig, img.Volumes)
+	points, mounts, err := e.volumes.resolve(ctx, id, opts.HostConfig, cfg.Volumes)
 	if err != nil {
 		release()
 		return container.CreateResponse{}, err
@@ -160,7 +163,14 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 func mergeConfig(img ImageConfig, req container.Config) container.Config {
 	cfg := req
 	cfg.Env = mergeEnv(img.Env, req.Env)
-	if len(req.Entrypoint) == 0 {
+	if len(req.Entrypoint) == 1 && req.Entrypoint[0] == "" {
+		// --entrypoint "": no entrypoint at all, and, as for any override,
+		// not the image's Cmd either.
+		cfg.Entrypoint = nil
+		if len(req.Cmd) == 0 {
+			cfg.Cmd = nil
+		}
+	} else if len(req.Entrypoint) == 0 {
 		cfg.Entrypoint = img.Entrypoint
 		if len(req.Cmd) == 0 {
 			cfg.Cmd = img.Cmd

@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -89,12 +90,22 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if e.networks, err = openNetworks(cfg.Store); err != nil {
 		return nil, err
 	}
-	var restart []*ctr
+	// Records are read first and fixed afterwards: a write inside bbolt's
+	// read transaction would wait for it forever.
+	var recs []record
 	err = cfg.Store.Each(store.Containers, func(id string, raw []byte) error {
 		var r record
 		if err := json.Unmarshal(raw, &r); err != nil {
 			return fmt.Errorf("container %s: %w", id, err)
 		}
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: load containers: %w", err)
+	}
+	var restart []*ctr
+	for _, r := range recs {
 		c := newCtr(e, r)
 		if c.rec.State.Running || c.rec.State.Restarting {
 			c.rec.State.Running, c.rec.State.Restarting = false, false
@@ -103,21 +114,19 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			c.rec.State.Error = "the daemon stopped while the container was running"
 			c.rec.State.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
 			if err := c.persist(); err != nil {
-				return err
+				return nil, fmt.Errorf("engine: container %s: %w", r.ID, err)
 			}
-			if policyRestartsAfterDaemon(c.rec) {
-				restart = append(restart, c)
-			}
+		}
+		// As dockerd: containers started before come back with the daemon
+		// under "always", and under "unless-stopped" unless a user stopped them.
+		if c.rec.State.StartedAt != zeroTime && c.rec.State.StartedAt != "" && policyRestartsAfterDaemon(c.rec) {
+			restart = append(restart, c)
 		}
 		if err := c.logs.load(); err != nil {
-			return err
+			return nil, fmt.Errorf("engine: logs of %s: %w", r.ID, err)
 		}
-		e.containers[id] = c
-		e.names[c.rec.Name] = id
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("engine: load containers: %w", err)
+		e.containers[r.ID] = c
+		e.names[c.rec.Name] = r.ID
 	}
 	if err := e.loadEndpoints(); err != nil {
 		return nil, fmt.Errorf("engine: load endpoints: %w", err)
@@ -130,11 +139,62 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close stops background work. Processes of the memory backend end with the
-// daemon; their containers are found exited on the next start.
+// Close stops the running containers as dockerd does when it shuts down
+// (their stop signal, then SIGKILL after their stop timeout, at most 10 s),
+// so their records say how they ended; then it stops background work.
+// Containers with restart policy always or unless-stopped start again with
+// the next daemon.
 func (e *Engine) Close() error {
+	e.mu.Lock()
+	var running []*ctr
+	for _, c := range e.containers {
+		c.mu.Lock()
+		if c.rec.State.Running {
+			running = append(running, c)
+		}
+		c.mu.Unlock()
+	}
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make([]error, len(running))
+	for i, c := range running {
+		wg.Go(func() { errs[i] = e.shutdownStop(c) })
+	}
+	wg.Wait()
 	e.bgCancel()
 	e.bg.Wait()
+	return errors.Join(errs...)
+}
+
+// shutdownStop stops one container for a daemon shutdown; unlike a user's
+// stop it keeps the restart policy in force for the next daemon.
+func (e *Engine) shutdownStop(c *ctr) error {
+	c.mu.Lock()
+	proc := c.proc
+	c.stopping = true
+	wait := 10
+	if t := c.rec.Config.StopTimeout; t != nil && *t < wait {
+		wait = *t
+	}
+	sigName := c.rec.Config.StopSignal
+	c.mu.Unlock()
+	if proc == nil {
+		return nil
+	}
+	sig := syscall.SIGTERM
+	if s, ok := parseSignal(sigName); ok && sigName != "" {
+		sig = s
+	}
+	ctx := context.Background()
+	if err := proc.Signal(ctx, sig); err != nil {
+		return err
+	}
+	if !c.waitStopped(ctx, wait) {
+		if err := proc.Signal(ctx, syscall.SIGKILL); err != nil {
+			return err
+		}
+		c.waitStopped(ctx, -1)
+	}
 	return nil
 }
 

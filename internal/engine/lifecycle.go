@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"syscall"
 	"time"
@@ -21,7 +22,13 @@ func (e *Engine) ContainerStart(ctx context.Context, name string) error {
 	}
 	rec, _ := c.snapshot()
 	e.refreshOwnHosts(ctx, rec.ID)
-	return e.start(ctx, c, true)
+	err = e.start(ctx, c, true)
+	if err != nil && !errdefs.IsNotModified(err) && rec.HostConfig.AutoRemove {
+		// As dockerd: a --rm container that cannot start is removed, so a
+		// client waiting for "removed" is not left hanging.
+		return errors.Join(err, e.remove(ctx, c, true, true))
+	}
+	return err
 }
 
 // start runs the container's main process; manual is a user's start (it
@@ -39,11 +46,9 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 		return errdefs.Conflict("container is marked for removal and cannot be started")
 	}
 	run := newRunIO(c.rec.Config.OpenStdin, c.rec.Config.StdinOnce)
-	stdio := backend.Stdio{
-		Stdout: &streamWriter{c: c, stream: "stdout", run: run},
-		Stderr: &streamWriter{c: c, stream: "stderr", run: run},
-		TTY:    c.rec.Config.Tty,
-	}
+	run.stdout = &streamWriter{c: c, stream: "stdout", run: run}
+	run.stderr = &streamWriter{c: c, stream: "stderr", run: run}
+	stdio := backend.Stdio{Stdout: run.stdout, Stderr: run.stderr, TTY: c.rec.Config.Tty}
 	if run.stdinR != nil {
 		stdio.Stdin = run.stdinR
 	}
@@ -93,6 +98,8 @@ func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run
 	if err != nil {
 		return // the daemon is stopping; the record is fixed on the next start
 	}
+	run.stdout.flush()
+	run.stderr.flush()
 	run.end()
 	c.mu.Lock()
 	c.proc, c.run = nil, nil
@@ -162,7 +169,8 @@ func shouldRestart(r record) bool {
 }
 
 // policyRestartsAfterDaemon says whether a container comes back when the
-// daemon starts: always, and unless-stopped unless it was stopped.
+// daemon starts: always (even after a docker stop, as Docker documents),
+// and unless-stopped unless it was stopped.
 func policyRestartsAfterDaemon(r record) bool {
 	p := r.HostConfig.RestartPolicy.Name
 	return p == container.RestartPolicyAlways || (p == container.RestartPolicyUnlessStopped && !r.ManuallyStopped)
@@ -196,7 +204,7 @@ func (e *Engine) ContainerKill(ctx context.Context, name, signal string) error {
 	proc := c.proc
 	if proc == nil {
 		c.mu.Unlock()
-		return errdefs.Conflict("cannot kill container: %s: container %s is not running", name, c.rec.ID)
+		return errdefs.Conflict("container %s is not running", c.rec.ID)
 	}
 	if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
 		c.stopping = true // an exit by the user's signal is not restarted

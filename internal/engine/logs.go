@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -117,20 +118,59 @@ func ignoreNotExist(err error) error {
 	return err
 }
 
-// streamWriter is a process's stdout or stderr: every write becomes a
-// record, then goes to the attached clients.
+// streamWriter is a process's stdout or stderr: output goes to the attached
+// clients as written, and into the log as one record per line, as Docker's
+// json-file driver keeps it (a line longer than maxLogLine is split, and an
+// unfinished last line is written when the run ends).
 type streamWriter struct {
 	c      *ctr
 	stream string
 	run    *runIO
+
+	mu      sync.Mutex
+	partial []byte
 }
 
+// maxLogLine is where Docker splits a long line into records.
+const maxLogLine = 16 << 10
+
 func (w *streamWriter) Write(b []byte) (int, error) {
-	if err := w.c.logs.add(w.stream, b); err != nil {
+	w.run.fanOut(w.stream, b)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.partial = append(w.partial, b...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 && len(w.partial) < maxLogLine {
+			break
+		}
+		n := i + 1
+		if i < 0 || n > maxLogLine {
+			n = maxLogLine
+		}
+		w.record(w.partial[:n])
+		w.partial = w.partial[n:]
+	}
+	if len(w.partial) == 0 {
+		w.partial = nil // let a big buffer go
+	}
+	return len(b), nil
+}
+
+// flush writes an unfinished last line.
+func (w *streamWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.partial) > 0 {
+		w.record(w.partial)
+		w.partial = nil
+	}
+}
+
+func (w *streamWriter) record(line []byte) {
+	if err := w.c.logs.add(w.stream, line); err != nil {
 		w.c.e.log.Error("log record lost", "container_id", w.c.rec.ID, "err", err)
 	}
-	w.run.fanOut(w.stream, b)
-	return len(b), nil
 }
 
 // LogOptions select log records.

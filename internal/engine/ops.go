@@ -143,7 +143,8 @@ func (e *Engine) ContainerStatPath(ctx context.Context, name, path string) (cont
 	if err != nil {
 		return container.PathStat{}, err
 	}
-	return ar.StatPath(ctx, rec.Handle, path)
+	st, err := ar.StatPath(ctx, rec.Handle, path)
+	return st, nameMissingPath(err, path, name)
 }
 
 // ContainerArchivePath writes a tar of a path (docker cp out).
@@ -152,7 +153,8 @@ func (e *Engine) ContainerArchivePath(ctx context.Context, name, path string, w 
 	if err != nil {
 		return container.PathStat{}, err
 	}
-	return ar.GetArchive(ctx, rec.Handle, path, w)
+	st, err := ar.GetArchive(ctx, rec.Handle, path, w)
+	return st, nameMissingPath(err, path, name)
 }
 
 // ContainerExtractToDir extracts a tar into a folder (docker cp in).
@@ -161,7 +163,16 @@ func (e *Engine) ContainerExtractToDir(ctx context.Context, name, path string, n
 	if err != nil {
 		return err
 	}
-	return ar.PutArchive(ctx, rec.Handle, path, noOverwriteDirNonDir, r)
+	return nameMissingPath(ar.PutArchive(ctx, rec.Handle, path, noOverwriteDirNonDir, r), path, name)
+}
+
+// nameMissingPath gives a missing path dockerd's message, which names the
+// container as the client did.
+func nameMissingPath(err error, path, name string) error {
+	if errdefs.IsNotFound(err) {
+		return errdefs.NotFound("Could not find the file %s in container %s", path, name)
+	}
+	return err
 }
 
 func (e *Engine) archiver(name string) (backend.Archiver, record, error) {

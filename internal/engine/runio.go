@@ -10,9 +10,10 @@ import (
 // runIO is the I/O hub of one run of a container's main process: it fans
 // output out to attached clients and feeds their stdin to the process.
 type runIO struct {
-	stdinR    *io.PipeReader // the process's stdin; nil without OpenStdin
-	stdinW    *io.PipeWriter
-	stdinOnce bool
+	stdout, stderr *streamWriter
+	stdinR         *io.PipeReader // the process's stdin; nil without OpenStdin
+	stdinW         *io.PipeWriter
+	stdinOnce      bool
 
 	mu       sync.Mutex
 	sessions []*attachSession

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
 
@@ -43,11 +44,13 @@ func (e *Engine) SystemInfo(ctx context.Context) (system.Info, error) {
 	return system.Info{
 		ID: "sockerless", Containers: total, ContainersRunning: running, ContainersStopped: stopped,
 		Images: 0, Driver: bi.Name, DockerRootDir: e.cfg.DataRoot,
-		OperatingSystem: bi.OperatingSystem, OSType: "linux", Architecture: runtime.GOARCH, KernelVersion: kernel,
+		OperatingSystem: bi.OperatingSystem, OSType: "linux", Architecture: machine(), KernelVersion: kernel,
 		NCPU: runtime.NumCPU(), MemTotal: mem, Name: host, ServerVersion: e.cfg.Version,
 		LoggingDriver: "json-file", CgroupDriver: "none", CgroupVersion: "",
 		Labels: []string{"com.sockerless.backend=" + bi.Name}, DefaultRuntime: bi.Name,
 		Runtimes:        map[string]system.RuntimeWithStatus{bi.Name: {}},
+		Swarm:           swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
+		Plugins:         system.PluginsInfo{Volume: []string{"local"}, Network: []string{"bridge", "host", "null"}, Log: []string{"json-file"}},
 		Warnings:        []string{},
 		SecurityOptions: []string{},
 	}, nil
@@ -149,4 +152,14 @@ func kernelVersion() string {
 		return ""
 	}
 	return unix.ByteSliceToString(uts.Release[:])
+}
+
+// machine is the hardware name as uname -m prints it (dockerd reports that,
+// e.g. x86_64, not Go's amd64).
+func machine() string {
+	var uts unix.Utsname
+	if unix.Uname(&uts) != nil {
+		return runtime.GOARCH
+	}
+	return unix.ByteSliceToString(uts.Machine[:])
 }

@@ -96,6 +96,8 @@ func (s *Shell) execArgs(ctx context.Context, req *request) int {
 	switch name {
 	case lookupCmd:
 		return s.runLookup(req)
+	case umaskCmd:
+		return runUmask(req)
 	case physicalPwdCmd:
 		dir, err := s.cfg.FS.Realpath(req.dir)
 		if err != nil {

@@ -116,6 +116,8 @@ func (rs *runnerState) call(ctx context.Context, args []string) ([]string, error
 			return nil, err
 		}
 		return []string{"eval", out.String()}, nil
+	case "umask":
+		return append([]string{umaskCmd}, args[1:]...), nil
 	case "pwd":
 		// pwd -P would resolve symlinks on the host (filepath.EvalSymlinks).
 		if slices.Contains(args[1:], "-P") {

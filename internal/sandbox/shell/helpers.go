@@ -25,15 +25,17 @@ func init() {
 	// which reads this map.
 	helpers = map[string]helper{
 		"sh": runShell, "bash": runShell, "ash": runShell, "dash": runShell,
-		"timeout": runTimeout,
-		"kill":    runKill,
-		"nohup":   runNohup,
-		"env":     runEnv,
-		"jq":      runJQ,
-		"sleep":   runSleep,
-		"tail":    runTail,
-		"cat":     runCat,
-		"chmod":   runChmod,
+		"timeout":  runTimeout,
+		"kill":     runKill,
+		"nohup":    runNohup,
+		"env":      runEnv,
+		"jq":       runJQ,
+		"sleep":    runSleep,
+		"tail":     runTail,
+		"cat":      runCat,
+		"chmod":    runChmod,
+		"hostname": runHostname,
+		"nproc":    runNproc,
 	}
 }
 

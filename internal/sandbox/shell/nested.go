@@ -155,7 +155,7 @@ func prepare(node syntax.Node) error {
 		switch n := n.(type) {
 		case *syntax.ProcSubst:
 			if err == nil {
-				err = fmt.Errorf("line %d: process substitution %s(...) is not supported by the memory backend sandbox; write to a file under /tmp instead", n.Pos().Line(), n.Op)
+				err = fmt.Errorf("line %d: process substitution %s...) is not supported by the memory backend sandbox; write to a file under /tmp instead", n.Pos().Line(), n.Op)
 			}
 		case *syntax.ParamExp:
 			if n.Param != nil && n.Param.Value == "$" {

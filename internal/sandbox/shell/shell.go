@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -98,7 +99,7 @@ func (s *Shell) newRunner(req *request, pid, ppid int, opts ...interp.RunnerOpti
 	}
 	rs := &runnerState{shell: s, pendingSource: map[string]bool{}}
 	base := []interp.RunnerOption{
-		interp.Env(expand.ListEnviron(env...)),
+		interp.Env(env),
 		interp.StdIO(stdin, req.stdout, req.stderr),
 		interp.OpenHandler(rs.open),
 		interp.StatHandler(s.stat),
@@ -116,28 +117,46 @@ func (s *Shell) newRunner(req *request, pid, ppid int, opts ...interp.RunnerOpti
 	return r, nil
 }
 
-// shellEnv adds what a container shell expects and the interpreter would
-// otherwise take from the host.
-func (s *Shell) shellEnv(env []string, pid, ppid int) []string {
+// shellEnv adds what a container's processes get from Docker (PATH, HOME,
+// HOSTNAME) and, as shell variables that are not exported, what the
+// interpreter would otherwise take from the host: UID, EUID, GID and the
+// sandbox PIDs behind $$ and $PPID.
+func (s *Shell) shellEnv(env []string, pid, ppid int) expand.Environ {
 	out := slices.Clone(env)
 	has := func(k string) bool {
 		return slices.ContainsFunc(out, func(kv string) bool { return strings.HasPrefix(kv, k+"=") })
 	}
-	defaults := [][2]string{
-		{"PATH", DefaultPath},
-		{"HOME", "/root"},
-		{"HOSTNAME", s.cfg.Hostname},
-		{"UID", "0"}, {"EUID", "0"}, {"GID", "0"},
-		// TMPDIR is where the interpreter would make process-substitution
-		// FIFOs; process substitution is refused before it gets there.
-		{"TMPDIR", "/tmp"},
-	}
-	for _, d := range defaults {
+	for _, d := range [][2]string{{"PATH", DefaultPath}, {"HOME", "/root"}, {"HOSTNAME", s.cfg.Hostname}} {
 		if !has(d[0]) {
 			out = append(out, d[0]+"="+d[1])
 		}
 	}
-	return append(out, fmt.Sprintf("%s=%d", pidVar, pid), fmt.Sprintf("%s=%d", ppidVar, ppid))
+	return shellEnviron{Environ: expand.ListEnviron(out...), local: map[string]string{
+		"UID": "0", "EUID": "0", "GID": "0", pidVar: strconv.Itoa(pid), ppidVar: strconv.Itoa(ppid),
+	}}
+}
+
+// shellEnviron is an environment plus shell variables that are set but not
+// exported to commands.
+type shellEnviron struct {
+	expand.Environ
+	local map[string]string
+}
+
+func (e shellEnviron) Get(name string) expand.Variable {
+	if v, ok := e.local[name]; ok {
+		return expand.Variable{Set: true, Kind: expand.String, Str: v}
+	}
+	return e.Environ.Get(name)
+}
+
+func (e shellEnviron) Each(fn func(name string, vr expand.Variable) bool) {
+	for name, v := range e.local {
+		if !fn(name, expand.Variable{Set: true, Kind: expand.String, Str: v}) {
+			return
+		}
+	}
+	e.Environ.Each(fn)
 }
 
 // DefaultPath is Docker's default PATH for Linux containers.
