@@ -201,7 +201,8 @@ func TestSignalsEndBlockedWork(t *testing.T) {
 		sig    syscall.Signal
 		status int
 	}{
-		{"sleep 30 (wasm)", []string{"sh", "-c", "sleep 30s; echo no"}, false, syscall.SIGTERM, 143},
+		{"sleep 30 s in a shell", []string{"sh", "-c", "sleep 30s; echo no"}, false, syscall.SIGTERM, 143},
+		{"usleep 30 s (wasm nanosleep)", []string{"usleep", "30000000"}, false, syscall.SIGTERM, 143},
 		{"sleep infinity", []string{"sleep", "infinity"}, false, syscall.SIGKILL, 137},
 		{"read builtin on stdin", []string{"sh", "-c", "read x; echo no"}, true, syscall.SIGTERM, 143},
 		{"wasm read on stdin", []string{"head", "-n", "1"}, true, syscall.SIGINT, 130},
