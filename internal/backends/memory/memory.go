@@ -47,6 +47,9 @@ type Backend struct {
 	open map[string]*sandbox.Container
 	// templateLocks serialise the unpacking of one image's template.
 	templateLocks sync.Map
+	// trashWG tracks background deletions of removed workloads.
+	trashWG sync.WaitGroup
+	log     *slog.Logger
 }
 
 // New starts the sandbox engine.
@@ -58,8 +61,19 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.DataRoot, "containers"), 0o700); err != nil {
 		return nil, err
 	}
-	b := &Backend{cfg: cfg, engine: e, open: map[string]*sandbox.Container{}}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Backend{cfg: cfg, engine: e, open: map[string]*sandbox.Container{}, log: logger.With("component", "memory")}
 	if err := b.removeIncompleteTemplates(); err != nil {
+		return nil, errors.Join(err, e.Close(ctx))
+	}
+	// Deletions a previous daemon did not finish.
+	if err := os.RemoveAll(filepath.Join(cfg.DataRoot, "trash")); err != nil {
+		return nil, errors.Join(err, e.Close(ctx))
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.DataRoot, "trash"), 0o700); err != nil {
 		return nil, errors.Join(err, e.Close(ctx))
 	}
 	return b, nil
@@ -67,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 
 // Close stops every container's processes and the sandbox engine.
 func (b *Backend) Close(ctx context.Context) error {
+	defer b.trashWG.Wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var errs []error
@@ -202,7 +217,24 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if c != nil {
 		err = c.Close()
 	}
-	return errors.Join(err, os.RemoveAll(b.dir(h.ID)))
+	// The folder is moved out of the way at once and deleted in the
+	// background: a removed workload is gone from the daemon's view when
+	// Remove returns, and docker run --rm does not wait for the unlinks.
+	trash := filepath.Join(b.cfg.DataRoot, "trash", h.ID)
+	if rerr := os.Rename(b.dir(h.ID), trash); rerr != nil {
+		if os.IsNotExist(rerr) {
+			return err
+		}
+		return errors.Join(err, os.RemoveAll(b.dir(h.ID)))
+	}
+	b.trashWG.Add(1)
+	go func() {
+		defer b.trashWG.Done()
+		if err := os.RemoveAll(trash); err != nil {
+			b.log.Warn("removing a deleted workload's folder", "container_id", h.ID, "err", err)
+		}
+	}()
+	return err
 }
 
 // WriteHosts replaces the workload's /etc/hosts: the new content is written
