@@ -103,11 +103,7 @@ func execInspect(w http.ResponseWriter, r *http.Request, b ExecBackend) error {
 
 // execResize serves POST /exec/{id}/resize?h=&w=.
 func execResize(w http.ResponseWriter, r *http.Request, b ExecBackend) error {
-	h, err := uintValue(r, "h", "height")
-	if err != nil {
-		return err
-	}
-	wd, err := uintValue(r, "w", "width")
+	h, wd, err := terminalSize(r)
 	if err != nil {
 		return err
 	}

@@ -172,3 +172,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
+
+// terminalSize reads the h and w query parameters of the resize routes.
+func terminalSize(r *http.Request) (height, width uint, err error) {
+	if height, err = uintValue(r, "h", "height"); err != nil {
+		return 0, 0, err
+	}
+	width, err = uintValue(r, "w", "width")
+	return height, width, err
+}

@@ -129,11 +129,7 @@ func (s *Server) containerWait(w http.ResponseWriter, r *http.Request, b Contain
 
 // containerResize serves POST /containers/{name}/resize?h=&w=.
 func containerResize(w http.ResponseWriter, r *http.Request, b ContainerBackend) error {
-	h, err := uintValue(r, "h", "height")
-	if err != nil {
-		return err
-	}
-	wd, err := uintValue(r, "w", "width")
+	h, wd, err := terminalSize(r)
 	if err != nil {
 		return err
 	}
