@@ -70,7 +70,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Daemon, 
 	if err != nil {
 		return fail(err)
 	}
-	d.images.SetInUse(d.engine.ImageUse)
+	d.images.SetInUse(func(id string) (image.Use, bool) {
+		u, ok := d.engine.ImageUse(id)
+		return image.Use{ContainerID: u.ContainerID, Running: u.Running}, ok
+	})
 	a := &api{Engine: d.engine, images: d.images}
 	d.api = dockerapi.New(dockerapi.Config{
 		System: a, Containers: a, Archive: a, Exec: a, Images: a, Volumes: a, Networks: a,

@@ -33,7 +33,6 @@ import (
 	"github.com/sockerless/sockerless/internal/backend"
 	"github.com/sockerless/sockerless/internal/engine/events"
 	"github.com/sockerless/sockerless/internal/errdefs"
-	"github.com/sockerless/sockerless/internal/image"
 	"github.com/sockerless/sockerless/internal/store"
 )
 
@@ -246,16 +245,22 @@ func (e *Engine) goBackground(fn func(ctx context.Context)) {
 
 var errRemoved = errors.New("container removed")
 
-// ImageUse tells the image store whether a container uses an image,
-// preferring a running one.
-func (e *Engine) ImageUse(id string) (image.Use, bool) {
+// ImageUser is a container that uses an image.
+type ImageUser struct {
+	ContainerID string
+	Running     bool
+}
+
+// ImageUse tells whether a container uses an image, preferring a running
+// one (Docker's image removal rules differ for the two).
+func (e *Engine) ImageUse(id string) (ImageUser, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var found *image.Use
+	var found *ImageUser
 	for _, c := range e.containers {
 		c.mu.Lock()
 		if c.rec.ImageID == id {
-			u := image.Use{ContainerID: c.rec.ID, Running: c.rec.State.Running}
+			u := ImageUser{ContainerID: c.rec.ID, Running: c.rec.State.Running}
 			if found == nil || u.Running {
 				found = &u
 			}
@@ -263,7 +268,7 @@ func (e *Engine) ImageUse(id string) (image.Use, bool) {
 		c.mu.Unlock()
 	}
 	if found == nil {
-		return image.Use{}, false
+		return ImageUser{}, false
 	}
 	return *found, true
 }
