@@ -47,9 +47,14 @@ type Backend struct {
 	open map[string]*sandbox.Container
 	// templateLocks serialise the unpacking of one image's template.
 	templateLocks sync.Map
-	// trashWG tracks background deletions of removed workloads.
-	trashWG sync.WaitGroup
-	log     *slog.Logger
+	// bgWG tracks background work: deletions of removed workloads and
+	// spare roots being cloned; bgCtx ends the latter at Close.
+	bgWG     sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	sparesMu sync.Mutex
+	spares   map[string]string // image ID -> a ready spare root
+	log      *slog.Logger
 }
 
 // New starts the sandbox engine.
@@ -65,12 +70,18 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Backend{cfg: cfg, engine: e, open: map[string]*sandbox.Container{}, log: logger.With("component", "memory")}
+	b := &Backend{cfg: cfg, engine: e, open: map[string]*sandbox.Container{}, log: logger.With("component", "memory"), spares: map[string]string{}}
+	b.bgCtx, b.bgCancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := b.removeIncompleteTemplates(); err != nil {
 		return nil, errors.Join(err, e.Close(ctx))
 	}
-	// Deletions a previous daemon did not finish.
-	if err := os.RemoveAll(filepath.Join(cfg.DataRoot, "trash")); err != nil {
+	// Deletions a previous daemon did not finish, and its spare roots.
+	for _, d := range []string{"trash", "spares"} {
+		if err := os.RemoveAll(filepath.Join(cfg.DataRoot, d)); err != nil {
+			return nil, errors.Join(err, e.Close(ctx))
+		}
+	}
+	if err := os.MkdirAll(b.sparesDir(), 0o700); err != nil {
 		return nil, errors.Join(err, e.Close(ctx))
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.DataRoot, "trash"), 0o700); err != nil {
@@ -81,7 +92,8 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 
 // Close stops every container's processes and the sandbox engine.
 func (b *Backend) Close(ctx context.Context) error {
-	defer b.trashWG.Wait()
+	b.bgCancel()
+	defer b.bgWG.Wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var errs []error
@@ -119,12 +131,18 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 	if err != nil {
 		return backend.Handle{}, err
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return backend.Handle{}, err
 	}
-	if err := clone(ctx, tmpl, root); err != nil {
-		return backend.Handle{}, errors.Join(fmt.Errorf("memory backend: root of %s: %w", spec.ID, err), os.RemoveAll(dir))
+	if !b.takeSpare(spec.ImageID, root) {
+		if err := os.Mkdir(root, 0o755); err != nil {
+			return backend.Handle{}, errors.Join(err, os.RemoveAll(dir))
+		}
+		if err := clone(ctx, tmpl, root); err != nil {
+			return backend.Handle{}, errors.Join(fmt.Errorf("memory backend: root of %s: %w", spec.ID, err), os.RemoveAll(dir))
+		}
 	}
+	b.refillSpare(spec.ImageID, tmpl)
 	fs, err := confine.New(root, nil)
 	if err != nil {
 		return backend.Handle{}, errors.Join(err, os.RemoveAll(dir))
@@ -227,9 +245,9 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 		}
 		return errors.Join(err, os.RemoveAll(b.dir(h.ID)))
 	}
-	b.trashWG.Add(1)
+	b.bgWG.Add(1)
 	go func() {
-		defer b.trashWG.Done()
+		defer b.bgWG.Done()
 		if err := os.RemoveAll(trash); err != nil {
 			b.log.Warn("removing a deleted workload's folder", "container_id", h.ID, "err", err)
 		}

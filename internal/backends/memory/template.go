@@ -125,3 +125,58 @@ func (b *Backend) removeIncompleteTemplates() error {
 	}
 	return errors.Join(errs...)
 }
+
+// A spare root per image is cloned ahead of need, in the background, so
+// that creating a container of a recently used image only renames a folder:
+// the hard links stay off the create's critical path. Spares are complete
+// before they are offered; a daemon start discards the previous ones.
+
+func (b *Backend) sparesDir() string { return filepath.Join(b.cfg.DataRoot, "spares") }
+
+// takeSpare moves a ready spare root of the image to root, if there is one.
+func (b *Backend) takeSpare(imageID, root string) bool {
+	b.sparesMu.Lock()
+	spare, ok := b.spares[imageID]
+	delete(b.spares, imageID)
+	b.sparesMu.Unlock()
+	if !ok {
+		return false
+	}
+	if err := os.Rename(spare, root); err != nil {
+		b.log.Warn("spare root not used", "image_id", imageID, "err", err)
+		return false
+	}
+	return true
+}
+
+// refillSpare clones a new spare root of the image in the background.
+func (b *Backend) refillSpare(imageID, tmpl string) {
+	b.bgWG.Add(1)
+	go func() {
+		defer b.bgWG.Done()
+		suffix := make([]byte, 6)
+		if _, err := rand.Read(suffix); err != nil {
+			return
+		}
+		dir := filepath.Join(b.sparesDir(), hex.EncodeToString(suffix))
+		err := os.MkdirAll(dir, 0o755)
+		if err == nil {
+			err = clone(b.bgCtx, tmpl, dir)
+		}
+		if err != nil {
+			if rerr := os.RemoveAll(dir); rerr != nil {
+				b.log.Warn("removing an unfinished spare root", "err", rerr)
+			}
+			return
+		}
+		b.sparesMu.Lock()
+		old, had := b.spares[imageID]
+		b.spares[imageID] = dir
+		b.sparesMu.Unlock()
+		if had {
+			if err := os.RemoveAll(old); err != nil {
+				b.log.Warn("removing a spare root", "err", err)
+			}
+		}
+	}()
+}
