@@ -18,18 +18,20 @@ import (
 	"github.com/sockerless/sockerless/internal/sandbox/confine"
 )
 
-// unpacker lets the memory backend fill a root from the image store.
-type unpacker struct{ s *image.Store }
+// Unpacker lets the memory backend fill a root from the image store.
+type Unpacker struct{ Images *image.Store }
 
-func (u unpacker) Unpack(ctx context.Context, id string, root *confine.FS) error {
-	return u.s.Unpack(ctx, id, root)
+// Unpack implements memory.Unpacker.
+func (u Unpacker) Unpack(ctx context.Context, id string, root *confine.FS) error {
+	return u.Images.Unpack(ctx, id, root)
 }
 
-// imageConfigs gives the engine what a container takes from its image.
-type imageConfigs struct{ s *image.Store }
+// ImageConfigs gives the engine what a container takes from its image.
+type ImageConfigs struct{ Images *image.Store }
 
-func (c imageConfigs) ImageConfig(ctx context.Context, ref string) (engine.ImageConfig, error) {
-	img, err := c.s.Get(ref)
+// ImageConfig implements engine.ImageStore.
+func (c ImageConfigs) ImageConfig(ctx context.Context, ref string) (engine.ImageConfig, error) {
+	img, err := c.Images.Get(ref)
 	if err != nil {
 		return engine.ImageConfig{}, err
 	}

@@ -59,13 +59,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Daemon, 
 	if _, err := d.images.EnsureBase(ctx); err != nil {
 		return fail(fmt.Errorf("built-in image: %w", err))
 	}
-	d.backend, err = memory.New(ctx, memory.Config{DataRoot: filepath.Join(cfg.DataRoot, "memory"), Images: unpacker{d.images}, Logger: logger})
+	d.backend, err = memory.New(ctx, memory.Config{DataRoot: filepath.Join(cfg.DataRoot, "memory"), Images: Unpacker{d.images}, Logger: logger})
 	if err != nil {
 		return fail(err)
 	}
 	d.engine, err = engine.New(ctx, engine.Config{
 		DataRoot: filepath.Join(cfg.DataRoot, "engine"), Store: st, Backend: d.backend,
-		Images: imageConfigs{d.images}, Logger: logger, Version: Version,
+		Images: ImageConfigs{d.images}, Logger: logger, Version: Version,
 	})
 	if err != nil {
 		return fail(err)

@@ -14,11 +14,11 @@ import (
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/sockerless/sockerless/internal/backends/memory"
+	"github.com/sockerless/sockerless/internal/daemon"
 	"github.com/sockerless/sockerless/internal/engine"
 	"github.com/sockerless/sockerless/internal/errdefs"
 	"github.com/sockerless/sockerless/internal/filters"
 	"github.com/sockerless/sockerless/internal/image"
-	"github.com/sockerless/sockerless/internal/sandbox/confine"
 	"github.com/sockerless/sockerless/internal/store"
 )
 
@@ -30,23 +30,6 @@ type env struct {
 	st   *store.Store
 	mem  *memory.Backend
 	e    *engine.Engine
-}
-
-type unpacker struct{ s *image.Store }
-
-func (u unpacker) Unpack(ctx context.Context, id string, root *confine.FS) error {
-	return u.s.Unpack(ctx, id, root)
-}
-
-type imageConfigs struct{ s *image.Store }
-
-func (c imageConfigs) ImageConfig(ctx context.Context, ref string) (engine.ImageConfig, error) {
-	img, err := c.s.Get(ref)
-	if err != nil {
-		return engine.ImageConfig{}, err
-	}
-	cfg := img.Config.Config
-	return engine.ImageConfig{ID: img.ID, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint, WorkingDir: cfg.WorkingDir}, nil
 }
 
 func newEnv(t *testing.T) *env {
@@ -69,11 +52,11 @@ func (v *env) open() {
 	if _, err := images.EnsureBase(ctx); err != nil {
 		v.t.Fatal(err)
 	}
-	mem, err := memory.New(ctx, memory.Config{DataRoot: filepath.Join(v.root, "memory"), Images: unpacker{images}, Logger: slog.New(slog.DiscardHandler)})
+	mem, err := memory.New(ctx, memory.Config{DataRoot: filepath.Join(v.root, "memory"), Images: daemon.Unpacker{Images: images}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	e, err := engine.New(ctx, engine.Config{DataRoot: filepath.Join(v.root, "engine"), Store: st, Backend: mem, Images: imageConfigs{images}})
+	e, err := engine.New(ctx, engine.Config{DataRoot: filepath.Join(v.root, "engine"), Store: st, Backend: mem, Images: daemon.ImageConfigs{Images: images}})
 	if err != nil {
 		v.t.Fatal(err)
 	}
