@@ -177,6 +177,8 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	d.must(t, "volume", "create", "keep")
 	d.must(t, "run", "--name", "done", "-v", "keep:/data", baseImage, "sh", "-c", "echo kept > /data/f; echo $((6*7))")
 	d.must(t, "run", "-d", "--name", "always", "--restart", "always", baseImage, "sleep", "1000")
+	d.must(t, "run", "-d", "--rm", "--name", "autoremove", baseImage, "sleep", "1000")
+	d.must(t, "create", "--rm", "--name", "autoremove-created", baseImage, "true")
 	d.stop(syscall.SIGKILL)
 
 	d2 := startDaemon(t, dataRoot)
@@ -185,6 +187,11 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	}
 	if out := d2.must(t, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "done"); out != "exited 0\n" {
 		t.Errorf("exited container after restart: %q", out)
+	}
+	// As dockerd: an auto-remove container that was running goes at the
+	// next start; one that never started stays.
+	if out := d2.must(t, "ps", "-a", "--filter", "name=autoremove", "--format", "{{.Names}} {{.State}}"); out != "autoremove-created created\n" {
+		t.Errorf("auto-remove containers after restart: %q", out)
 	}
 	if out := d2.must(t, "run", "--rm", "-v", "keep:/data", baseImage, "cat", "/data/f"); out != "kept\n" {
 		t.Errorf("volume after restart: %q", out)

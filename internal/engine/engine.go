@@ -103,9 +103,15 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: load containers: %w", err)
 	}
-	var restart []*ctr
+	var restart, autoRemove []*ctr
 	for _, r := range recs {
 		c := newCtr(e, r)
+		started := c.rec.State.StartedAt != zeroTime && c.rec.State.StartedAt != ""
+		// As dockerd: an auto-remove container that ran and is no longer
+		// running goes; its exit or removal may not have been written.
+		if c.rec.HostConfig.AutoRemove && started {
+			autoRemove = append(autoRemove, c)
+		}
 		if c.rec.State.Running || c.rec.State.Restarting {
 			c.rec.State.Running, c.rec.State.Restarting = false, false
 			c.rec.State.Status = container.StateExited
@@ -118,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		// As dockerd: containers started before come back with the daemon
 		// under "always", and under "unless-stopped" unless a user stopped them.
-		if c.rec.State.StartedAt != zeroTime && c.rec.State.StartedAt != "" && policyRestartsAfterDaemon(c.rec) {
+		if started && !c.rec.HostConfig.AutoRemove && policyRestartsAfterDaemon(c.rec) {
 			restart = append(restart, c)
 		}
 		if err := c.logs.load(); err != nil {
@@ -129,6 +135,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if err := e.loadEndpoints(); err != nil {
 		return nil, fmt.Errorf("engine: load endpoints: %w", err)
+	}
+	for _, c := range autoRemove {
+		if err := e.remove(ctx, c, true, true); err != nil {
+			return nil, fmt.Errorf("engine: auto-remove %s: %w", c.rec.ID, err)
+		}
 	}
 	for _, c := range restart {
 		if err := e.start(ctx, c, false); err != nil {

@@ -115,13 +115,19 @@ func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run
 		c.rec.State.Status = container.StateRestarting
 		c.rec.RestartCount++
 	}
-	if err := c.persist(); err != nil {
-		e.log.Error("container exit not persisted", "container_id", c.rec.ID, "err", err)
+	autoRemove := c.rec.HostConfig.AutoRemove && !restart
+	// An auto-removed container's exit is not written: the removal follows
+	// at once, and a daemon that dies in between removes the container when
+	// it starts again (see New), as dockerd does. That saves a store commit
+	// (two fsyncs) on every `docker run --rm`.
+	if !autoRemove {
+		if err := c.persist(); err != nil {
+			e.log.Error("container exit not persisted", "container_id", c.rec.ID, "err", err)
+		}
 	}
 	c.notify()
 	attrs := c.attrs()
 	attrs["exitCode"] = strconv.Itoa(exit.Code)
-	autoRemove := c.rec.HostConfig.AutoRemove && !restart
 	count := c.rec.RestartCount
 	c.mu.Unlock()
 	c.logs.wake()

@@ -24,6 +24,23 @@ func (e *Engine) ContainerRemove(ctx context.Context, name string, force, remove
 	return e.remove(ctx, c, force, removeVolumes)
 }
 
+// deleteRecord deletes a container's record from the store. An
+// auto-removed container's record is deleted in the background: should the
+// daemon die first, it removes the container when it starts again (see New),
+// so the removal still holds, and `docker run --rm` does not wait for a
+// store commit.
+func (e *Engine) deleteRecord(rec record) error {
+	if !rec.HostConfig.AutoRemove {
+		return e.cfg.Store.Delete(store.Containers, rec.ID)
+	}
+	e.goBackground(func(context.Context) {
+		if err := e.cfg.Store.Delete(store.Containers, rec.ID); err != nil {
+			e.log.Error("removed container's record not deleted", "container_id", rec.ID, "err", err)
+		}
+	})
+	return nil
+}
+
 func (e *Engine) remove(ctx context.Context, c *ctr, force, removeVolumes bool) error {
 	ctx = context.WithoutCancel(ctx)
 	c.mu.Lock()
@@ -57,7 +74,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, removeVolumes bool) 
 	if err := e.cfg.Backend.Remove(ctx, rec.Handle); err != nil && !errdefs.IsNotFound(err) {
 		return err
 	}
-	if err := errors.Join(e.cfg.Store.Delete(store.Containers, rec.ID), c.logs.remove(), os.RemoveAll(e.volumes.tmpfsDir(rec.ID))); err != nil {
+	if err := errors.Join(e.deleteRecord(rec), c.logs.remove(), os.RemoveAll(e.volumes.tmpfsDir(rec.ID))); err != nil {
 		return err
 	}
 	e.mu.Lock()
