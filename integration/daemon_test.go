@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/sockerless/sockerless/internal/testenv"
 )
 
 var binary string
@@ -47,14 +49,43 @@ type daemon struct {
 	log      *bytes.Buffer
 }
 
-// startDaemon starts sockerless on a fresh (or given) data root.
+// BackendEnv names the variable that chooses the backend of the daemons
+// tests start with startDaemon: unset or "memory" for the memory backend,
+// "docker" for the docker backend on the engine at
+// $SOCKERLESS_TEST_DOCKER_HOST (so a suite can run through either).
+const BackendEnv = "SOCKERLESS_TEST_BACKEND"
+
+// startDaemon starts sockerless on a fresh (or given) data root, with the
+// backend $SOCKERLESS_TEST_BACKEND names.
 func startDaemon(t *testing.T, dataRoot string) *daemon {
+	t.Helper()
+	switch b := os.Getenv(BackendEnv); b {
+	case "", "memory":
+		return startDaemonArgs(t, dataRoot)
+	case "docker":
+		return startDockerBackend(t, dataRoot)
+	default:
+		t.Fatalf("%s=%q: want memory or docker", BackendEnv, b)
+		return nil
+	}
+}
+
+// startDockerBackend starts sockerless with --backend docker on the
+// reference engine (skipping, or failing under SOCKERLESS_REQUIRE=dockerd,
+// without one).
+func startDockerBackend(t *testing.T, dataRoot string) *daemon {
+	t.Helper()
+	return startDaemonArgs(t, dataRoot, "--backend", "docker", "--docker-host", testenv.DockerHost(t))
+}
+
+// startDaemonArgs starts sockerless with extra serve flags.
+func startDaemonArgs(t *testing.T, dataRoot string, args ...string) *daemon {
 	t.Helper()
 	if dataRoot == "" {
 		dataRoot = t.TempDir()
 	}
 	d := &daemon{t: t, dataRoot: dataRoot, socket: filepath.Join(t.TempDir(), "s.sock"), log: &bytes.Buffer{}}
-	d.cmd = exec.Command(binary, "serve", "-H", "unix://"+d.socket, "--data-root", dataRoot, "--log-level", "debug")
+	d.cmd = exec.Command(binary, append([]string{"serve", "-H", "unix://" + d.socket, "--data-root", dataRoot, "--log-level", "debug"}, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

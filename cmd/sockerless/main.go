@@ -1,12 +1,13 @@
 // Command sockerless is the daemon users point DOCKER_HOST at.
 //
 //	sockerless serve [-H unix:///path | -H tcp://127.0.0.1:2375]... [--data-root DIR]
-//	                 [--backend memory] [--tlsverify --tlscacert F --tlscert F --tlskey F]
+//	                 [--backend memory | --backend docker --docker-host unix:///var/run/docker.sock]
+//	                 [--tlsverify --tlscacert F --tlscert F --tlskey F]
 //	                 [--log-level info] [--config-file F]
 //	sockerless version
 //
 // Every flag can also come from a SOCKERLESS_* variable (SOCKERLESS_HOST,
-// SOCKERLESS_DATA_ROOT, SOCKERLESS_BACKEND, SOCKERLESS_TLSVERIFY, ...) and
+// SOCKERLESS_DATA_ROOT, SOCKERLESS_BACKEND, SOCKERLESS_DOCKER_HOST, ...) and
 // from the config file; flags win over variables, variables over the file.
 package main
 
@@ -82,6 +83,7 @@ func newServe() *cobra.Command {
 	f.StringArrayVarP(&cfg.Hosts, "host", "H", cfg.Hosts, "address to listen on: unix:///path or tcp://127.0.0.1:2375 (repeatable)")
 	f.StringVar(&cfg.DataRoot, "data-root", cfg.DataRoot, "folder for the daemon's state")
 	f.StringVar(&cfg.Backend, "backend", cfg.Backend, "where containers run: "+strings.Join(config.Backends, ", "))
+	f.StringVar(&cfg.DockerHost, "docker-host", "", "the Docker engine of --backend docker: unix:///path or tcp://host:port")
 	f.BoolVar(&cfg.TLSVerify, "tlsverify", false, "require client certificates signed by --tlscacert")
 	f.StringVar(&cfg.TLSCACert, "tlscacert", "", "CA certificate that client certificates must chain to")
 	f.StringVar(&cfg.TLSCert, "tlscert", "", "server certificate")
@@ -97,7 +99,7 @@ func fromEnv(c *config.Config) error {
 		c.Hosts = strings.Split(v, ",")
 	}
 	str := map[string]*string{
-		"SOCKERLESS_DATA_ROOT": &c.DataRoot, "SOCKERLESS_BACKEND": &c.Backend,
+		"SOCKERLESS_DATA_ROOT": &c.DataRoot, "SOCKERLESS_BACKEND": &c.Backend, "SOCKERLESS_DOCKER_HOST": &c.DockerHost,
 		"SOCKERLESS_TLSCACERT": &c.TLSCACert, "SOCKERLESS_TLSCERT": &c.TLSCert, "SOCKERLESS_TLSKEY": &c.TLSKey,
 		"SOCKERLESS_LOG_LEVEL": &c.LogLevel,
 	}
@@ -128,6 +130,7 @@ func fromFlags(f *pflag.FlagSet, flags, c *config.Config) {
 	set("host", func() { c.Hosts = flags.Hosts })
 	set("data-root", func() { c.DataRoot = flags.DataRoot })
 	set("backend", func() { c.Backend = flags.Backend })
+	set("docker-host", func() { c.DockerHost = flags.DockerHost })
 	set("tlsverify", func() { c.TLSVerify = flags.TLSVerify })
 	set("tlscacert", func() { c.TLSCACert = flags.TLSCACert })
 	set("tlscert", func() { c.TLSCert = flags.TLSCert })

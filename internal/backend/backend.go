@@ -52,6 +52,21 @@ type Mount struct {
 	ReadOnly bool
 }
 
+// Networking is how a workload reaches the network.
+type Networking string
+
+// The networkings. The engine keeps the records of every network (names,
+// addresses, aliases); a backend learns only which kind the workload is on.
+const (
+	// NetworkIsolated is the default bridge or user-defined networks: the
+	// engine's own naming domains and address allocations.
+	NetworkIsolated Networking = "isolated"
+	// NetworkHost shares the host's network stack (--network host).
+	NetworkHost Networking = "host"
+	// NetworkNone has loopback only (--network none).
+	NetworkNone Networking = "none"
+)
+
 // Spec is a container as the backend needs it: the image's configuration
 // already merged with the create options.
 type Spec struct {
@@ -62,6 +77,12 @@ type Spec struct {
 	Hostname string
 	// HostsFile is the /etc/hosts content the container gets.
 	HostsFile []byte
+	// Networking is the kind of network the container was created on.
+	Networking Networking
+	// ExtraHosts are the --add-host entries ("name:ip"), already in
+	// HostsFile; a backend whose platform writes /etc/hosts itself passes
+	// them on instead.
+	ExtraHosts []string
 }
 
 // Handle is a backend's persisted reference to a workload, kept by the
@@ -86,6 +107,11 @@ type ProcessSpec struct {
 	Env  []string
 	Dir  string
 	User string
+	// Main marks the container's main process (a start or a restart, with
+	// the Config the workload was created with); otherwise the process is
+	// an exec or a health probe. Backends whose platform fixes the main
+	// process at create (a Docker engine) start it rather than a new one.
+	Main bool
 }
 
 // Exit is how a process ended.
@@ -145,6 +171,13 @@ type TopProcess struct {
 	PID, PPID int
 	Started   time.Time
 	Args      []string
+}
+
+// Pauser is implemented by backends with Capabilities.Pause: every
+// process of the workload is suspended until Unpause.
+type Pauser interface {
+	Pause(ctx context.Context, h Handle) error
+	Unpause(ctx context.Context, h Handle) error
 }
 
 // HostsWriter is implemented by backends that can replace a workload's

@@ -17,14 +17,16 @@ import (
 
 // Config is the daemon's configuration. JSON keys are the config file's.
 type Config struct {
-	Hosts     []string `json:"hosts"`
-	DataRoot  string   `json:"data-root"`
-	Backend   string   `json:"backend"`
-	TLSVerify bool     `json:"tlsverify"`
-	TLSCACert string   `json:"tlscacert"`
-	TLSCert   string   `json:"tlscert"`
-	TLSKey    string   `json:"tlskey"`
-	LogLevel  string   `json:"log-level"`
+	Hosts    []string `json:"hosts"`
+	DataRoot string   `json:"data-root"`
+	Backend  string   `json:"backend"`
+	// DockerHost is the Docker engine of the docker backend.
+	DockerHost string `json:"docker-host"`
+	TLSVerify  bool   `json:"tlsverify"`
+	TLSCACert  string `json:"tlscacert"`
+	TLSCert    string `json:"tlscert"`
+	TLSKey     string `json:"tlskey"`
+	LogLevel   string `json:"log-level"`
 }
 
 // Defaults returns the defaults: a socket the current user can create, a
@@ -64,7 +66,7 @@ func (c *Config) LoadFile(path string) error {
 }
 
 // Backends are the backend names the daemon knows.
-var Backends = []string{"memory"}
+var Backends = []string{"memory", "docker"}
 
 // Validate checks the settings.
 func (c *Config) Validate() error {
@@ -94,6 +96,21 @@ func (c *Config) Validate() error {
 	}
 	if !known {
 		errs = append(errs, fmt.Errorf("--backend %q: this build has %s", c.Backend, strings.Join(Backends, ", ")))
+	}
+	switch u, err := url.Parse(c.DockerHost); {
+	case c.Backend == "docker" && c.DockerHost == "":
+		errs = append(errs, errors.New("--backend docker needs --docker-host (or SOCKERLESS_DOCKER_HOST, or \"docker-host\" in the config file): unix:///var/run/docker.sock or tcp://host:2375"))
+	case c.Backend != "docker" && c.DockerHost != "":
+		errs = append(errs, fmt.Errorf("--docker-host is for --backend docker, not %q", c.Backend))
+	case c.DockerHost == "":
+	case err != nil:
+		errs = append(errs, fmt.Errorf("--docker-host %q: %v", c.DockerHost, err))
+	case u.Scheme == "unix" && u.Path == "":
+		errs = append(errs, fmt.Errorf("--docker-host %q: a unix address needs a path, e.g. unix:///var/run/docker.sock", c.DockerHost))
+	case u.Scheme == "tcp" && u.Host == "":
+		errs = append(errs, fmt.Errorf("--docker-host %q: a tcp address needs host:port, e.g. tcp://127.0.0.1:2375", c.DockerHost))
+	case u.Scheme != "unix" && u.Scheme != "tcp":
+		errs = append(errs, fmt.Errorf("--docker-host %q: scheme must be unix:// or tcp://", c.DockerHost))
 	}
 	if c.TLSVerify && (c.TLSCACert == "" || c.TLSCert == "" || c.TLSKey == "") {
 		errs = append(errs, errors.New("--tlsverify needs --tlscacert, --tlscert and --tlskey"))

@@ -2,12 +2,9 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/moby/moby/api/types/container"
-	imagetypes "github.com/moby/moby/api/types/image"
-	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 
 	"github.com/sockerless/sockerless/internal/dockerapi"
@@ -47,15 +44,19 @@ func (c ImageConfigs) ImageConfig(ctx context.Context, ref string) (engine.Image
 	return out, nil
 }
 
-// api adapts the engine and the image store to the API layer's roles.
+// api adapts the engine and the image role to the API layer's roles.
 type api struct {
 	*engine.Engine
-	images *image.Store
+	imageRole
 }
 
 func (a *api) SystemInfo(ctx context.Context) (system.Info, error) {
 	info, err := a.Engine.SystemInfo(ctx)
-	info.Images = len(a.images.List())
+	if err != nil {
+		return info, err
+	}
+	list, err := a.ImageList(ctx, false, nil)
+	info.Images = len(list)
 	return info, err
 }
 
@@ -72,19 +73,9 @@ func (a *api) SystemDiskUsage(ctx context.Context) (system.DiskUsage, error) {
 	if err != nil {
 		return system.DiskUsage{}, err
 	}
-	iu := imagetypes.DiskUsage{}
-	for _, img := range a.images.List() {
-		s := img.Summary()
-		_, used := a.Engine.ImageUse(img.ID)
-		if used {
-			s.Containers = 1
-			iu.ActiveCount++
-		} else {
-			iu.Reclaimable += s.Size
-		}
-		iu.Items = append(iu.Items, s)
-		iu.TotalSize += s.Size
-		iu.TotalCount++
+	iu, err := a.ImageDiskUsage(ctx, a.Engine)
+	if err != nil {
+		return system.DiskUsage{}, err
 	}
 	return system.DiskUsage{ImageUsage: &iu, ContainerUsage: &cu, VolumeUsage: &vu}, nil
 }
@@ -129,79 +120,4 @@ func (a *api) ContainerExtractToDir(ctx context.Context, name, path string, noOv
 
 func (a *api) ExecStart(ctx context.Context, id string, o dockerapi.ExecStartOptions) error {
 	return a.Engine.ExecStart(ctx, id, engine.ExecStartOptions{Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr, Detach: o.Detach, TTY: o.TTY})
-}
-
-func (a *api) ImagePull(ctx context.Context, ref, platform string, auth registry.AuthConfig, progress dockerapi.PullProgress) error {
-	var perr error
-	_, err := a.images.Pull(ctx, ref, image.PullOptions{Platform: platform, Auth: &auth}, func(p image.Progress) {
-		if perr == nil {
-			perr = progress(p.Status, p.ID, p.Current, p.Total)
-		}
-	})
-	return errors.Join(err, perr)
-}
-
-func (a *api) ImageLoad(ctx context.Context, r io.Reader, progress func(line string) error) error {
-	loaded, err := a.images.Load(ctx, r)
-	if err != nil {
-		return err
-	}
-	for _, name := range loaded {
-		line := "Loaded image: " + name + "\n"
-		if len(name) > 7 && name[:7] == "sha256:" {
-			line = "Loaded image ID: " + name + "\n"
-		}
-		if err := progress(line); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (a *api) ImageInspect(ctx context.Context, ref string) (imagetypes.InspectResponse, error) {
-	return a.images.Inspect(ref)
-}
-
-func (a *api) ImageList(ctx context.Context, all bool, f filters.Args) ([]imagetypes.Summary, error) {
-	if err := f.Validate("dangling", "label", "reference", "before", "since"); err != nil {
-		return nil, err
-	}
-	out := []imagetypes.Summary{}
-	for _, img := range a.images.List() {
-		s := img.Summary()
-		if !f.MatchLabels("label", s.Labels) {
-			continue
-		}
-		if d, set, err := f.Bool("dangling"); err != nil {
-			return nil, err
-		} else if set && d != (len(s.RepoTags) == 0) {
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-func (a *api) ImageTag(ctx context.Context, source, repo, tag string) error {
-	target := repo
-	if tag != "" {
-		target += ":" + tag
-	}
-	return a.images.Tag(source, target)
-}
-
-func (a *api) ImageHistory(ctx context.Context, ref string) ([]imagetypes.HistoryResponseItem, error) {
-	return a.images.History(ref)
-}
-
-func (a *api) ImageRemove(ctx context.Context, ref string, force, noPrune bool) ([]imagetypes.DeleteResponse, error) {
-	return a.images.Remove(ref, force)
-}
-
-func (a *api) ImagesPrune(ctx context.Context, f filters.Args) (imagetypes.PruneReport, error) {
-	return a.images.Prune(ctx)
-}
-
-func (a *api) ImageSave(ctx context.Context, refs []string, w io.Writer) error {
-	return errdefs.NotImplemented("docker save is not implemented yet")
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockerless/sockerless/internal/backend"
+	"github.com/sockerless/sockerless/internal/backends/docker"
 	"github.com/sockerless/sockerless/internal/backends/memory"
 	"github.com/sockerless/sockerless/internal/config"
 	"github.com/sockerless/sockerless/internal/dockerapi"
@@ -36,10 +38,15 @@ const (
 // Daemon is a built, not yet serving, daemon.
 type Daemon struct {
 	store   *store.Store
-	images  *image.Store
-	backend *memory.Backend
+	backend closer
 	engine  *engine.Engine
 	api     *dockerapi.Server
+}
+
+// closer is a backend the daemon releases when it stops.
+type closer interface {
+	backend.Backend
+	Close(ctx context.Context) error
 }
 
 // New builds a daemon over cfg.DataRoot.
@@ -53,31 +60,48 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Daemon, 
 	}
 	d := &Daemon{store: st}
 	fail := func(err error) (*Daemon, error) { return nil, errors.Join(err, d.Close(ctx)) }
-	if d.images, err = image.Open(filepath.Join(cfg.DataRoot, "image"), logger); err != nil {
-		return fail(err)
-	}
-	if _, err := d.images.EnsureBase(ctx); err != nil {
-		return fail(fmt.Errorf("built-in image: %w", err))
-	}
-	d.backend, err = memory.New(ctx, memory.Config{DataRoot: filepath.Join(cfg.DataRoot, "memory"), Images: Unpacker{d.images}, Logger: logger})
-	if err != nil {
-		return fail(err)
+	var images imageRole
+	var setInUse func(func(id string) (image.Use, bool))
+	switch cfg.Backend {
+	case docker.Name:
+		b, err := docker.New(ctx, docker.Config{Host: cfg.DockerHost, Logger: logger})
+		if err != nil {
+			return fail(err)
+		}
+		d.backend, images = b, engineImages{b.Images()}
+	default:
+		store, err := image.Open(filepath.Join(cfg.DataRoot, "image"), logger)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := store.EnsureBase(ctx); err != nil {
+			return fail(fmt.Errorf("built-in image: %w", err))
+		}
+		b, err := memory.New(ctx, memory.Config{DataRoot: filepath.Join(cfg.DataRoot, "memory"), Images: Unpacker{store}, Logger: logger})
+		if err != nil {
+			return fail(err)
+		}
+		d.backend, images, setInUse = b, localImages{ImageConfigs{store}}, store.SetInUse
 	}
 	d.engine, err = engine.New(ctx, engine.Config{
 		DataRoot: filepath.Join(cfg.DataRoot, "engine"), Store: st, Backend: d.backend,
-		Images: ImageConfigs{d.images}, Logger: logger, Version: Version,
+		Images: images, Logger: logger, Version: Version,
 	})
 	if err != nil {
 		return fail(err)
 	}
-	d.images.SetInUse(func(id string) (image.Use, bool) {
-		u, ok := d.engine.ImageUse(id)
-		return image.Use{ContainerID: u.ContainerID, Running: u.Running}, ok
-	})
-	a := &api{Engine: d.engine, images: d.images}
+	if setInUse != nil {
+		// The daemon's own store refuses to remove images containers use;
+		// a Docker engine knows that of its own images.
+		setInUse(func(id string) (image.Use, bool) {
+			u, ok := d.engine.ImageUse(id)
+			return image.Use{ContainerID: u.ContainerID, Running: u.Running}, ok
+		})
+	}
+	a := &api{Engine: d.engine, imageRole: images}
 	d.api = dockerapi.New(dockerapi.Config{
 		System: a, Containers: a, Archive: a, Exec: a, Images: a, Volumes: a, Networks: a,
-		Logger: logger, BackendName: memory.Name, ServerVersion: Version,
+		Logger: logger, BackendName: d.backend.Info().Name, ServerVersion: Version,
 	})
 	return d, nil
 }

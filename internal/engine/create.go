@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -112,6 +113,12 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	planned, err := e.planEndpoints(id, name, hc.NetworkMode, opts.Networks)
 	var hosts []byte
 	if err == nil {
+		if networking(planned) == backend.NetworkHost && opts.Config.Hostname == "" {
+			// As dockerd: on the host's network, the host's name.
+			if h, herr := os.Hostname(); herr == nil {
+				cfg.Hostname, rec.Config.Hostname = h, h
+			}
+		}
 		for _, p := range planned {
 			rec.Endpoints = append(rec.Endpoints, p.ep)
 		}
@@ -132,6 +139,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	}
 	rec.Handle, err = e.cfg.Backend.Create(ctx, backend.Spec{
 		ID: id, ImageID: img.ID, Config: cfg, Mounts: mounts, Hostname: cfg.Hostname, HostsFile: hosts,
+		Networking: networking(planned), ExtraHosts: slices.Clone(hc.ExtraHosts),
 	})
 	if err != nil {
 		releaseAll()
@@ -157,6 +165,21 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	e.refreshHosts(ctx, ids, "")
 	e.networks.mu.Unlock()
 	return container.CreateResponse{ID: id, Warnings: []string{}}, nil
+}
+
+// networking is the kind of network a container's first (NetworkMode)
+// network is.
+func networking(planned []plannedEndpoint) backend.Networking {
+	if len(planned) == 0 {
+		return backend.NetworkIsolated
+	}
+	switch planned[0].net.Driver {
+	case "host":
+		return backend.NetworkHost
+	case "null":
+		return backend.NetworkNone
+	}
+	return backend.NetworkIsolated
 }
 
 // mergeConfig applies the create options over the image's configuration.

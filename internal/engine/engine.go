@@ -113,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			autoRemove = append(autoRemove, c)
 		}
 		if c.rec.State.Running || c.rec.State.Restarting {
-			c.rec.State.Running, c.rec.State.Restarting = false, false
+			c.rec.State.Running, c.rec.State.Restarting, c.rec.State.Paused = false, false, false
 			c.rec.State.Status = container.StateExited
 			c.rec.State.ExitCode = 255
 			c.rec.State.Error = "the daemon stopped while the container was running"

@@ -64,6 +64,9 @@ func statusText(rec record) string {
 		return "Restarting (" + itoa(rec.State.ExitCode) + ") " + ago(rec.State.FinishedAt)
 	case rec.State.Running:
 		s := "Up " + since(rec.State.StartedAt)
+		if rec.State.Paused {
+			return s + " (Paused)"
+		}
 		if h := rec.State.Health; h != nil {
 			s += " (" + map[container.HealthStatus]string{container.Starting: "health: starting", container.Healthy: "healthy", container.Unhealthy: "unhealthy"}[h.Status] + ")"
 		}

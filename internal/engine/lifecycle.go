@@ -58,7 +58,7 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 	}
 	proc, err := e.cfg.Backend.Start(context.WithoutCancel(ctx), c.rec.Handle, backend.ProcessSpec{
 		Args: append([]string{c.rec.Path}, c.rec.Args...),
-		Env:  c.rec.Config.Env, Dir: c.rec.Config.WorkingDir, User: c.rec.Config.User,
+		Env:  c.rec.Config.Env, Dir: c.rec.Config.WorkingDir, User: c.rec.Config.User, Main: true,
 	}, stdio)
 	if err != nil {
 		run.end() // the attached clients see the end of their streams
@@ -104,7 +104,7 @@ func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run
 	c.mu.Lock()
 	c.proc, c.run = nil, nil
 	c.stopHealth()
-	c.rec.State.Running = false
+	c.rec.State.Running, c.rec.State.Paused = false, false
 	c.rec.State.Status = container.StateExited
 	c.rec.State.ExitCode = exit.Code
 	c.rec.State.FinishedAt = now()

@@ -188,20 +188,61 @@ func (e *Engine) archiver(name string) (backend.Archiver, record, error) {
 	return ar, rec, nil
 }
 
-// ContainerPause is refused: the sandbox cannot suspend processes.
+// ContainerPause suspends every process of a running container, on
+// backends that can (backend.Pauser).
 func (e *Engine) ContainerPause(ctx context.Context, name string) error {
-	if _, err := e.lookup(name); err != nil {
-		return err
-	}
-	return e.unsupported("pause")
+	return e.setPaused(ctx, name, true)
 }
 
-// ContainerUnpause is refused, as pause is.
+// ContainerUnpause resumes a paused container.
 func (e *Engine) ContainerUnpause(ctx context.Context, name string) error {
-	if _, err := e.lookup(name); err != nil {
+	return e.setPaused(ctx, name, false)
+}
+
+func (e *Engine) setPaused(ctx context.Context, name string, pause bool) error {
+	c, err := e.lookup(name)
+	if err != nil {
 		return err
 	}
-	return e.unsupported("unpause")
+	p, ok := e.cfg.Backend.(backend.Pauser)
+	if !ok {
+		if pause {
+			return e.unsupported("pause")
+		}
+		return e.unsupported("unpause")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := c.rec.ID
+	switch {
+	case !c.rec.State.Running:
+		return errdefs.Conflict("Container %s is not running", id)
+	case pause && c.rec.State.Paused:
+		return errdefs.Conflict("Container %s is already paused", id)
+	case !pause && !c.rec.State.Paused:
+		return errdefs.Conflict("Container %s is not paused", id)
+	}
+	action := events.ActionPause
+	if pause {
+		err = p.Pause(context.WithoutCancel(ctx), c.rec.Handle)
+	} else {
+		action = events.ActionUnPause
+		err = p.Unpause(context.WithoutCancel(ctx), c.rec.Handle)
+	}
+	if err != nil {
+		return err
+	}
+	c.rec.State.Paused = pause
+	c.rec.State.Status = container.StateRunning
+	if pause {
+		c.rec.State.Status = container.StatePaused
+	}
+	if err := c.persist(); err != nil {
+		return err
+	}
+	c.notify()
+	e.events.Publish(events.ContainerEventType, action, id, c.attrs())
+	return nil
 }
 
 // ContainerUpdate changes the restart policy; resource limits are refused
