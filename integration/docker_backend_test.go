@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -206,4 +207,56 @@ func TestDockerBackendDaemonRestart(t *testing.T) {
 	if _, ok := engineContainer(t, engine, id); ok {
 		t.Fatal("engine container left after rm -f")
 	}
+}
+
+func TestDockerBackendDaemonCrash(t *testing.T) {
+	dataRoot := t.TempDir()
+	d, engine := dockerBackend(t, dataRoot)
+	ctx := context.Background()
+	img := testenv.BusyboxImage
+	survivor := strings.TrimSpace(d.must(t, "run", "-d", "--name", "survivor", "--network", "host", img,
+		"sh", "-c", "trap 'echo bye; exit 3' TERM; echo before; while true; do sleep 0.2; done"))
+	victim := strings.TrimSpace(d.must(t, "run", "-d", "--name", "victim", "--network", "host", img, "sleep", "1000"))
+	t.Cleanup(func() {
+		for _, id := range []string{survivor, victim} {
+			if r, ok := engineContainer(t, engine, id); ok {
+				if _, err := engine.ContainerRemove(ctx, r.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+	})
+	for i := 0; i < 200 && !strings.Contains(d.must(t, "logs", "survivor"), "before"); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	d.stop(syscall.SIGKILL)
+
+	// While no daemon is there, one container ends on the engine.
+	v, _ := engineContainer(t, engine, victim)
+	if _, err := engine.ContainerKill(ctx, v.ID, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := within(t, engineWait(t, engine, v.ID)); r.StatusCode != 137 {
+		t.Fatalf("victim ended with %d on the engine", r.StatusCode)
+	}
+
+	d2 := startDockerBackend(t, dataRoot)
+	if out := d2.must(t, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "victim"); out != "exited 137\n" {
+		t.Fatalf("victim after the daemon came back: %q, want the engine's exit", out)
+	}
+	if out := d2.must(t, "inspect", "-f", "{{.State.Status}}", "survivor"); out != "running\n" {
+		t.Fatalf("survivor after the daemon came back: %q, want running", out)
+	}
+	d2.must(t, "stop", "survivor")
+	if out := d2.must(t, "inspect", "-f", "{{.State.ExitCode}}", "survivor"); out != "3\n" {
+		t.Fatalf("survivor exit code: %q", out)
+	}
+	if logs := d2.must(t, "logs", "survivor"); logs != "before\nbye\n" {
+		t.Fatalf("survivor logs %q: want the output from before the crash and after the reattach", logs)
+	}
+}
+
+// engineWait waits on the engine itself for a container to stop running.
+func engineWait(t *testing.T, engine *client.Client, id string) <-chan container.WaitResponse {
+	return waitFor(t, engine, id, container.WaitConditionNotRunning)
 }

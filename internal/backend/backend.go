@@ -180,6 +180,17 @@ type Pauser interface {
 	Unpause(ctx context.Context, h Handle) error
 }
 
+// Reattacher is implemented by backends whose workloads outlive the daemon
+// (a Docker engine, a cloud service). After a daemon restart the engine
+// reattaches to every container its records say was running, so that the
+// platform's state, not the record, says whether it still runs.
+type Reattacher interface {
+	// Reattach connects stdio to the workload's running main process and
+	// returns it; when that process has ended it returns a nil Process and
+	// how it ended.
+	Reattach(ctx context.Context, h Handle, stdio Stdio) (Process, Exit, error)
+}
+
 // HostsWriter is implemented by backends that can replace a workload's
 // /etc/hosts after Create. The engine rewrites it when the container's
 // networks or the containers on them change; without it the file keeps

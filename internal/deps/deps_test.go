@@ -24,6 +24,7 @@ var forbidden = map[string][]string{
 	"internal/store":           {module + "internal/engine", module + "internal/dockerapi", module + "internal/backend"},
 	"internal/image":           {module + "internal/engine", module + "internal/backend", module + "internal/dockerapi"},
 	"internal/backends/memory": {module + "internal/engine", module + "internal/dockerapi", "net/http"},
+	"internal/backends/docker": {module + "internal/engine", module + "internal/dockerapi", module + "internal/sandbox", module + "internal/image", module + "internal/store", module + "internal/backends/memory"},
 }
 
 func TestImportBoundaries(t *testing.T) {

@@ -103,28 +103,20 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: load containers: %w", err)
 	}
-	var restart, autoRemove []*ctr
+	var restart, autoRemove, wasRunning []*ctr
 	for _, r := range recs {
 		c := newCtr(e, r)
 		started := c.rec.State.StartedAt != zeroTime && c.rec.State.StartedAt != ""
+		switch {
+		case c.rec.State.Running || c.rec.State.Restarting:
+			wasRunning = append(wasRunning, c) // settled below, by the backend when it can
 		// As dockerd: an auto-remove container that ran and is no longer
 		// running goes; its exit or removal may not have been written.
-		if c.rec.HostConfig.AutoRemove && started {
+		case started && c.rec.HostConfig.AutoRemove:
 			autoRemove = append(autoRemove, c)
-		}
-		if c.rec.State.Running || c.rec.State.Restarting {
-			c.rec.State.Running, c.rec.State.Restarting, c.rec.State.Paused = false, false, false
-			c.rec.State.Status = container.StateExited
-			c.rec.State.ExitCode = 255
-			c.rec.State.Error = "the daemon stopped while the container was running"
-			c.rec.State.FinishedAt = time.Now().UTC().Format(time.RFC3339Nano)
-			if err := c.persist(); err != nil {
-				return nil, fmt.Errorf("engine: container %s: %w", r.ID, err)
-			}
-		}
 		// As dockerd: containers started before come back with the daemon
 		// under "always", and under "unless-stopped" unless a user stopped them.
-		if started && !c.rec.HostConfig.AutoRemove && policyRestartsAfterDaemon(c.rec) {
+		case started && policyRestartsAfterDaemon(c.rec):
 			restart = append(restart, c)
 		}
 		if err := c.logs.load(); err != nil {
@@ -135,6 +127,19 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if err := e.loadEndpoints(); err != nil {
 		return nil, fmt.Errorf("engine: load endpoints: %w", err)
+	}
+	for _, c := range wasRunning {
+		running, err := e.reattach(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("engine: container %s: %w", c.rec.ID, err)
+		}
+		switch {
+		case running:
+		case c.rec.HostConfig.AutoRemove:
+			autoRemove = append(autoRemove, c)
+		case policyRestartsAfterDaemon(c.rec):
+			restart = append(restart, c)
+		}
 	}
 	for _, c := range autoRemove {
 		if err := e.remove(ctx, c, true, true); err != nil {
@@ -147,6 +152,54 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 	}
 	return e, nil
+}
+
+// reattach settles a container that was running when the daemon went
+// away. A backend whose workloads outlive the daemon (backend.Reattacher)
+// says whether it still runs, and the run goes on; otherwise, or when it
+// has ended, the container is marked exited (with the backend's exit code
+// when it has one, else 255 and an error saying the daemon stopped).
+func (e *Engine) reattach(ctx context.Context, c *ctr) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := &c.rec.State
+	if ra, ok := e.cfg.Backend.(backend.Reattacher); ok {
+		run, stdio := c.newRun()
+		proc, exit, err := ra.Reattach(ctx, c.rec.Handle, stdio)
+		switch {
+		case err == nil && proc != nil:
+			c.proc, c.run = proc, run
+			st.Running, st.Restarting, st.Status = true, false, container.StateRunning
+			if st.Paused {
+				st.Status = container.StatePaused
+			}
+			if err := c.persist(); err != nil {
+				return false, err
+			}
+			c.startHealth()
+			e.goBackground(func(bg context.Context) { e.waitExit(bg, c, proc, run) })
+			return true, nil
+		case err == nil:
+			run.end()
+			at := exit.At
+			if at.IsZero() {
+				at = time.Now()
+			}
+			st.Running, st.Restarting, st.Paused = false, false, false
+			st.Status, st.ExitCode, st.Error = container.StateExited, exit.Code, ""
+			st.FinishedAt = at.UTC().Format(time.RFC3339Nano)
+			return false, c.persist()
+		default:
+			run.end()
+			e.log.Warn("reattach failed", "container_id", c.rec.ID, "err", err)
+		}
+	}
+	st.Running, st.Restarting, st.Paused = false, false, false
+	st.Status = container.StateExited
+	st.ExitCode = 255
+	st.Error = "the daemon stopped while the container was running"
+	st.FinishedAt = now()
+	return false, c.persist()
 }
 
 // Close stops the running containers as dockerd does when it shuts down

@@ -45,13 +45,7 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 	if c.rec.State.Status == container.StateRemoving {
 		return errdefs.Conflict("container is marked for removal and cannot be started")
 	}
-	run := newRunIO(c.rec.Config.OpenStdin, c.rec.Config.StdinOnce)
-	run.stdout = &streamWriter{c: c, stream: "stdout", run: run}
-	run.stderr = &streamWriter{c: c, stream: "stderr", run: run}
-	stdio := backend.Stdio{Stdout: run.stdout, Stderr: run.stderr, TTY: c.rec.Config.Tty}
-	if run.stdinR != nil {
-		stdio.Stdin = run.stdinR
-	}
+	run, stdio := c.newRun()
 	// Attached clients join the run before the process can write.
 	for _, s := range c.pendingAttach {
 		run.add(s)
@@ -83,6 +77,19 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 	c.startHealth()
 	e.goBackground(func(bg context.Context) { e.waitExit(bg, c, proc, run) })
 	return nil
+}
+
+// newRun makes the I/O hub of a run of the main process and the stdio
+// that connects the process to it; callers hold c.mu.
+func (c *ctr) newRun() (*runIO, backend.Stdio) {
+	run := newRunIO(c.rec.Config.OpenStdin, c.rec.Config.StdinOnce)
+	run.stdout = &streamWriter{c: c, stream: "stdout", run: run}
+	run.stderr = &streamWriter{c: c, stream: "stderr", run: run}
+	stdio := backend.Stdio{Stdout: run.stdout, Stderr: run.stderr, TTY: c.rec.Config.Tty}
+	if run.stdinR != nil {
+		stdio.Stdin = run.stdinR
+	}
+	return run, stdio
 }
 
 func errorsJoinPersist(c *ctr, err error) error {

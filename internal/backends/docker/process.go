@@ -33,6 +33,7 @@ type mainProcess struct {
 	errc   <-chan error
 	cancel context.CancelFunc
 	copied chan struct{}
+	conn   *client.HijackedResponse
 }
 
 // startMain registers a wait for the next exit and attaches before the
@@ -40,12 +41,49 @@ type mainProcess struct {
 // bytes of output are missed. The process is the container's own (its
 // Config at create); p's fields are the same and not sent again.
 func (b *Backend) startMain(ctx context.Context, h backend.Handle, stdio backend.Stdio) (backend.Process, error) {
-	id := engineID(h)
+	mp, err := b.attachMain(ctx, engineID(h), container.WaitConditionNextExit, stdio)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.cli.ContainerStart(ctx, mp.id, client.ContainerStartOptions{}); err != nil {
+		mp.stop()
+		return nil, fromEngine(err)
+	}
+	return mp, nil
+}
+
+// Reattach implements backend.Reattacher: a container that still runs on
+// the engine is attached to again; one that ended while the daemon was
+// away reports the engine's exit code and time.
+func (b *Backend) Reattach(ctx context.Context, h backend.Handle, stdio backend.Stdio) (backend.Process, backend.Exit, error) {
+	mp, err := b.attachMain(ctx, engineID(h), container.WaitConditionNotRunning, stdio)
+	if err != nil {
+		return nil, backend.Exit{}, err
+	}
+	res, err := b.cli.ContainerInspect(ctx, mp.id, client.ContainerInspectOptions{})
+	if err != nil {
+		mp.stop()
+		return nil, backend.Exit{}, fromEngine(err)
+	}
+	if st := res.Container.State; st == nil || !st.Running {
+		mp.stop()
+		exit := backend.Exit{Code: 255}
+		if st != nil {
+			exit.Code = st.ExitCode
+			exit.At, _ = time.Parse(time.RFC3339Nano, st.FinishedAt) // zero when the engine has none
+		}
+		return nil, exit, nil
+	}
+	return mp, backend.Exit{}, nil
+}
+
+// attachMain registers a wait for cond and attaches to the container's
+// streams. dockerd sends the wait's headers once the waiter is registered,
+// and ContainerWait returns after the headers.
+func (b *Backend) attachMain(ctx context.Context, id string, cond container.WaitCondition, stdio backend.Stdio) (*mainProcess, error) {
 	// The wait and the attach outlive the request that started the process.
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	// dockerd answers the wait's headers once the waiter is registered, and
-	// ContainerWait returns after the headers.
-	wait := b.cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	wait := b.cli.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: cond})
 	att, err := b.cli.ContainerAttach(wctx, id, client.ContainerAttachOptions{
 		Stream: true, Stdin: stdio.Stdin != nil, Stdout: stdio.Stdout != nil, Stderr: stdio.Stderr != nil,
 	})
@@ -53,20 +91,15 @@ func (b *Backend) startMain(ctx context.Context, h backend.Handle, stdio backend
 		cancel()
 		return nil, fromEngine(err)
 	}
-	mp := &mainProcess{b: b, id: id, exited: wait.Result, errc: wait.Error, cancel: cancel, copied: make(chan struct{})}
+	mp := &mainProcess{b: b, id: id, exited: wait.Result, errc: wait.Error, cancel: cancel, copied: make(chan struct{}), conn: &att.HijackedResponse}
 	go b.pumpStdin(stdio.Stdin, &att.HijackedResponse)
 	go func() {
 		defer close(mp.copied)
+		defer att.Close()
 		if err := copyOutput(att.Reader, stdio); err != nil {
 			b.log.Debug("attach stream ended", "engine_id", id, "err", err)
 		}
 	}()
-	if _, err := b.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
-		att.Close()
-		cancel()
-		<-mp.copied
-		return nil, fromEngine(err)
-	}
 	return mp, nil
 }
 
@@ -96,9 +129,11 @@ func (p *mainProcess) Wait(ctx context.Context) (backend.Exit, error) {
 	return backend.Exit{Code: code, At: time.Now()}, nil
 }
 
-// stop ends the wait and the attach (the container keeps running).
+// stop ends the wait and the attach (the container keeps running): the
+// hijacked connection is not tied to the context once established.
 func (p *mainProcess) stop() {
 	p.cancel()
+	p.conn.Close()
 	<-p.copied
 }
 
@@ -256,6 +291,7 @@ func copyOutput(r io.Reader, stdio backend.Stdio) error {
 }
 
 var (
-	_ backend.Process = (*mainProcess)(nil)
+	_ backend.Reattacher = (*Backend)(nil)
+	_ backend.Process    = (*mainProcess)(nil)
 	_ backend.Process = (*execProcess)(nil)
 )
