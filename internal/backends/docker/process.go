@@ -293,5 +293,5 @@ func copyOutput(r io.Reader, stdio backend.Stdio) error {
 var (
 	_ backend.Reattacher = (*Backend)(nil)
 	_ backend.Process    = (*mainProcess)(nil)
-	_ backend.Process = (*execProcess)(nil)
+	_ backend.Process    = (*execProcess)(nil)
 )
