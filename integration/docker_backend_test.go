@@ -184,6 +184,9 @@ func TestDockerBackendGoClient(t *testing.T) {
 	if r := within(t, exited); r.StatusCode != 42 {
 		t.Fatalf("status %d, want 42", r.StatusCode)
 	}
+	if _, err := c.ContainerRemove(context.Background(), id, client.ContainerRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestDockerBackendDaemonRestart(t *testing.T) {
