@@ -16,7 +16,13 @@ set -eu
 
 MOBY=github.com/moby/moby/v2
 VERSION=v2.0.0-beta.24
-PACKAGES="container image network volume system"
+# The network package is left out: its tests build bridges and routes on
+# the host and resolve names through the host's resolver.
+PACKAGES="container image volume system"
+# Tests that pull from Docker Hub or resolve names through the host's
+# resolver: the test run may only reach loopback and what it created.
+SKIP='^(TestImagePull|TestImageInspectWithoutSomeBlobs|TestSaveAndLoadPlatform|TestAPIImageHistoryCrossPlatform|TestAPIImagesHistory|TestHostnameDnsResolution)'
+
 CACHE=${SOCKERLESS_CACHE:-$HOME/.cache/sockerless}/peer/moby-$VERSION
 RESULTS=${PEER_RESULTS:-$CACHE/results}
 # Each package gets this long; a hung test counts as a failure of the rest.
@@ -65,7 +71,7 @@ run() {
 		# TestMain reads ../Dockerfile for the frozen-image list: run from
 		# the module's integration folder.
 		(cd "$CACHE/src/integration" &&
-			DOCKER_REMOTE_DAEMON=1 "$CACHE/bin/$p.test" -test.v -test.timeout "$TIMEOUT" \
+			DOCKER_REMOTE_DAEMON=1 "$CACHE/bin/$p.test" -test.v -test.timeout "$TIMEOUT" -test.skip "$SKIP" \
 				>"$out/$p.log" 2>&1) || true
 	done
 	summary "$name" "$out"
