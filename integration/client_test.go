@@ -130,8 +130,8 @@ func TestWaitConditions(t *testing.T) {
 	}
 }
 
-// TestHealthCheckEvents runs a health check that passes, then fails, and
-// reads both health_status events from the event stream.
+// TestHealthCheckEvents runs a health check that passes until the test
+// makes it fail, and reads both health_status events from the event stream.
 func TestHealthCheckEvents(t *testing.T) {
 	d := startDaemon(t, "")
 	c := d.client()
@@ -139,24 +139,30 @@ func TestHealthCheckEvents(t *testing.T) {
 	defer cancel()
 	ev := c.Events(ctx, client.EventsListOptions{Filters: make(client.Filters).Add("event", "health_status")})
 	id := create(t, c, &container.Config{
-		Cmd: []string{"sh", "-c", "touch /tmp/ok; sleep 1; rm /tmp/ok; sleep 100"},
-		Healthcheck: &container.HealthConfig{Test: []string{"CMD-SHELL", "test -f /tmp/ok"},
+		Cmd: []string{"sleep", "100"},
+		Healthcheck: &container.HealthConfig{Test: []string{"CMD-SHELL", "test ! -f /tmp/fail"},
 			Interval: 200 * time.Millisecond, Retries: 1},
 	}, nil, "")
 	start(t, c, id)
-	var got []string
-	for len(got) < 2 {
-		select {
-		case m := <-ev.Messages:
-			if m.Actor.ID == id {
-				got = append(got, string(m.Action))
+	next := func() string {
+		t.Helper()
+		for {
+			select {
+			case m := <-ev.Messages:
+				if m.Actor.ID == id {
+					return string(m.Action)
+				}
+			case err := <-ev.Err:
+				t.Fatalf("events: %v", err)
 			}
-		case err := <-ev.Err:
-			t.Fatalf("events: %v (got %v)", err, got)
 		}
 	}
-	if got[0] != "health_status: healthy" || got[1] != "health_status: unhealthy" {
-		t.Fatalf("health events: %v", got)
+	if got := next(); got != "health_status: healthy" {
+		t.Fatalf("first health event: %q", got)
+	}
+	d.must(t, "exec", id, "touch", "/tmp/fail")
+	if got := next(); got != "health_status: unhealthy" {
+		t.Fatalf("health event after the check started failing: %q", got)
 	}
 	insp, err := c.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,7 +47,26 @@ type daemon struct {
 	dataRoot string
 	socket   string
 	cmd      *exec.Cmd
-	log      *bytes.Buffer
+	log      *logBuffer
+}
+
+// logBuffer collects the daemon's output; os/exec writes it from its own
+// goroutine while a test may read it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // BackendEnv names the variable that chooses the backend of the daemons
@@ -84,14 +104,16 @@ func startDaemonArgs(t *testing.T, dataRoot string, args ...string) *daemon {
 	if dataRoot == "" {
 		dataRoot = t.TempDir()
 	}
-	d := &daemon{t: t, dataRoot: dataRoot, socket: filepath.Join(t.TempDir(), "s.sock"), log: &bytes.Buffer{}}
+	d := &daemon{t: t, dataRoot: dataRoot, socket: filepath.Join(t.TempDir(), "s.sock"), log: &logBuffer{}}
 	d.cmd = exec.Command(binary, append([]string{"serve", "-H", "unix://" + d.socket, "--data-root", dataRoot, "--log-level", "debug"}, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.stop(syscall.SIGTERM) })
-	deadline := time.Now().Add(30 * time.Second)
+	// A hang guard, not a timing: a first start compiles busybox.wasm,
+	// which takes long on a loaded machine.
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(d.socket); err == nil {
 			if out, err := d.docker("version", "--format", "{{.Server.Version}}"); err == nil && out != "" {
