@@ -64,6 +64,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts {
 		return container.CreateResponse{}, e.unsupported("publishing ports (-p, -P)")
 	}
+	if t := opts.HostConfig.LogConfig.Type; t != "" && t != logDriver {
+		return container.CreateResponse{}, errdefs.NotImplemented("logging driver %q is not supported: the daemon keeps every container's log in the %s format", t, logDriver)
+	}
 	img, err := e.cfg.Images.ImageConfig(ctx, opts.Config.Image)
 	if err != nil {
 		return container.CreateResponse{}, err
@@ -95,6 +98,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if hc.NetworkMode == "" {
 		hc.NetworkMode = "bridge"
 	}
+	// As dockerd, record the daemon's driver: clients read it to decide
+	// whether logs can be read back (docker-py's containers.run does).
+	hc.LogConfig.Type = logDriver
 	if len(hc.Links) > 0 {
 		release()
 		return container.CreateResponse{}, errdefs.NotImplemented("legacy links (--link) are not supported: connect the containers to a user-defined network instead")

@@ -18,6 +18,9 @@ import (
 // always printed.
 const timestampFormat = "2006-01-02T15:04:05.000000000Z07:00"
 
+// logDriver is the one logging driver: the log file is in its format.
+const logDriver = "json-file"
+
 // logRecord is one write of a container's process: stdout and stderr are
 // kept apart, each record has the time it was written. On disk the format
 // is Docker's json-file format, one object per line.

@@ -46,11 +46,11 @@ func (e *Engine) SystemInfo(ctx context.Context) (system.Info, error) {
 		Images: 0, Driver: bi.Name, DockerRootDir: e.cfg.DataRoot,
 		OperatingSystem: bi.OperatingSystem, OSType: "linux", Architecture: machine(), KernelVersion: kernel,
 		NCPU: runtime.NumCPU(), MemTotal: mem, Name: host, ServerVersion: e.cfg.Version,
-		LoggingDriver: "json-file", CgroupDriver: "none", CgroupVersion: "",
+		LoggingDriver: logDriver, CgroupDriver: "none", CgroupVersion: "",
 		Labels: []string{"com.sockerless.backend=" + bi.Name}, DefaultRuntime: bi.Name,
 		Runtimes:        map[string]system.RuntimeWithStatus{bi.Name: {}},
 		Swarm:           swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
-		Plugins:         system.PluginsInfo{Volume: []string{"local"}, Network: []string{"bridge", "host", "null"}, Log: []string{"json-file"}},
+		Plugins:         system.PluginsInfo{Volume: []string{"local"}, Network: []string{"bridge", "host", "null"}, Log: []string{logDriver}},
 		Warnings:        []string{},
 		SecurityOptions: []string{},
 	}, nil
