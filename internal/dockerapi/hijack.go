@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types"
+	"golang.org/x/sys/unix"
 )
 
 // session is a hijacked connection serving attach or exec: the client's
@@ -57,10 +58,42 @@ func hijack(w http.ResponseWriter, r *http.Request, upgradeType string, withHead
 	if _, err := io.WriteString(conn, b.String()); err != nil {
 		return nil, errors.Join(fmt.Errorf("write status line: %w", err), conn.Close())
 	}
+	awaitHeadRead(conn)
 	// The request's context may end with the client's half-close; the
 	// session lives until the connection breaks or the handler ends it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	return &session{conn: conn, in: brw.Reader, ctx: ctx, cancel: cancel}, nil
+}
+
+// headReadWait bounds how long awaitHeadRead waits for a client that does
+// not read the response head.
+const headReadWait = 2 * time.Second
+
+// awaitHeadRead waits, on a unix socket, until the client has read the
+// response head, so that the stream's first bytes never arrive in the same
+// read as the head. docker-py reads the head through a buffered reader and
+// the stream from the raw socket, so stream bytes read along with the head
+// are lost (docker-py issues 2042 and 3332). dockerd avoids it by accident
+// (a process takes milliseconds to start); a sandboxed process writes its
+// output within microseconds. SIOCOUTQ on a unix socket counts the bytes
+// the peer has not read yet. Other connections, and errors, do not wait.
+func awaitHeadRead(conn net.Conn) {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return
+	}
+	deadline := time.Now().Add(headReadWait)
+	for delay := 20 * time.Microsecond; time.Now().Before(deadline); delay = min(2*delay, 5*time.Millisecond) {
+		unread, ioctlErr := 0, error(nil)
+		if err := raw.Control(func(fd uintptr) { unread, ioctlErr = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) }); err != nil || ioctlErr != nil || unread == 0 {
+			return
+		}
+		time.Sleep(delay)
+	}
 }
 
 // stdin returns the reader of the client's bytes. A half-close by the
