@@ -1,0 +1,12 @@
+package clients
+
+import "testing"
+
+// TestDockerPy runs clients/dockerpy/scenario.py with docker-py 7.1.0 (the
+// base image's python3): run, logs, exec, put/get archive, wait, remove.
+func TestDockerPy(t *testing.T) {
+	python := clientPath(t, "SOCKERLESS_DOCKERPY", "dockerpy")
+	runScript(t, "docker-py", []string{
+		"run_foreground", "run_detached", "logs", "exec_run", "put_archive", "get_archive", "wait_exit_code", "remove",
+	}, []string{python, "dockerpy/scenario.py"})
+}
