@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -157,13 +158,19 @@ func (e *Engine) ContainerArchivePath(ctx context.Context, name, path string, w 
 	return st, nameMissingPath(err, path, name)
 }
 
-// ContainerExtractToDir extracts a tar into a folder (docker cp in).
+// ContainerExtractToDir extracts a tar, plain or compressed, into a folder
+// (docker cp in).
 func (e *Engine) ContainerExtractToDir(ctx context.Context, name, path string, noOverwriteDirNonDir bool, r io.Reader) error {
 	ar, rec, err := e.archiver(name)
 	if err != nil {
 		return err
 	}
-	return nameMissingPath(ar.PutArchive(ctx, rec.Handle, path, noOverwriteDirNonDir, r), path, name)
+	tr, done, err := decompressArchive(r)
+	if err != nil {
+		return err
+	}
+	err = nameMissingPath(ar.PutArchive(ctx, rec.Handle, path, noOverwriteDirNonDir, tr), path, name)
+	return errors.Join(err, done())
 }
 
 // nameMissingPath gives a missing path dockerd's message, which names the
