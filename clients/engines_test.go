@@ -158,17 +158,22 @@ func dockerCLI(t testing.TB, host, config string, args ...string) (string, error
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin := "docker"
-	if _, err := os.Stat("/usr/local/bin/docker"); err == nil {
-		bin = "/usr/local/bin/docker" // the base image's CLI, newer than Debian's
-	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := exec.CommandContext(ctx, dockerBinary(), args...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+host, "DOCKER_CONFIG="+config)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("docker %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
+}
+
+// dockerBinary prefers the base image's docker CLI (28.2) over Debian's
+// older /usr/bin/docker.
+func dockerBinary() string {
+	if _, err := os.Stat("/usr/local/bin/docker"); err == nil {
+		return "/usr/local/bin/docker"
+	}
+	return "docker"
 }
 
 // counts tallies case results per client and engine.
