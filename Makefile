@@ -5,7 +5,7 @@ GO ?= go
 CACHE ?= $(HOME)/.cache/sockerless
 export SOCKERLESS_CACHE := $(CACHE)
 
-.PHONY: all build test unit reference-engine verify-busybox bench lint
+.PHONY: all build test unit reference-engine clients verify-busybox bench lint
 
 all: build
 
@@ -13,8 +13,9 @@ build:
 	$(GO) build ./...
 
 # The whole suite: static checks, the BusyBox rebuild check, a private
-# reference dockerd with offline test images, then every Go test with -race.
-test: lint verify-busybox reference-engine unit
+# reference dockerd with offline test images, the third-party clients, then
+# every Go test with -race.
+test: lint verify-busybox reference-engine clients unit
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -31,8 +32,17 @@ reference-engine:
 	hack/dockerd.sh start
 	eval "$$(hack/dockerd.sh env)" && DOCKER_HOST=$$SOCKERLESS_TEST_DOCKER_HOST hack/testimages.sh
 
+# Install the third-party clients the ecosystem tests drive (clients/):
+# pinned versions, cached under $(CACHE)/clients.
+clients:
+	hack/clients.sh install
+
+# The ecosystem client tests write their pass counts per client and engine
+# to clients.out (go test shows a passing package's output only with -v).
 unit:
-	eval "$$(hack/dockerd.sh env)" && $(GO) test -race -count=1 ./...
+	rm -f clients.out; eval "$$(hack/dockerd.sh env)" && eval "$$(hack/clients.sh env)" && \
+	SOCKERLESS_CLIENTS_REPORT=$(CURDIR)/clients.out $(GO) test -race -count=1 ./...; \
+	status=$$?; cat clients.out 2>/dev/null; exit $$status
 
 # Benchmarks against the reference dockerd, measured in the same run.
 bench: reference-engine

@@ -37,9 +37,10 @@ compose_install() {
 		return 0
 	fi
 	mod=github.com/docker/compose/v2@$COMPOSE_VERSION
-	src=$(go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-	[ -d "$src" ] || { log "go mod download $mod gave no source folder"; return 1; }
 	work=$(mktemp -d)
+	# Outside any module, so that no go.mod or go.sum is touched.
+	src=$(cd "$work" && GOFLAGS= go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -d "$src" ] || { log "go mod download $mod gave no source folder"; return 1; }
 	# The module cache is read-only: build in a writable copy.
 	cp -r "$src" "$work/compose"
 	chmod -R u+w "$work/compose"
