@@ -14,8 +14,8 @@ import (
 )
 
 // decompressArchive undoes the compression of an archive sent to PUT
-// /containers/{id}/archive: dockerd accepts plain, gzip, bzip2, xz and zstd
-// tars there (testcontainers-go sends gzip). The format is sniffed from the
+// /containers/{id}/archive: dockerd accepts plain, gzip, bzip2 and xz tars
+// there, newer engines also zstd (testcontainers-go sends gzip). The format is sniffed from the
 // magic bytes, as dockerd does. xz has no decoder here: it is refused by
 // name rather than extracted as garbage.
 func decompressArchive(r io.Reader) (io.Reader, func() error, error) {
