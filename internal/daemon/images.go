@@ -90,16 +90,31 @@ func (l localImages) ImageList(ctx context.Context, all bool, f filters.Args) ([
 	if err := f.Validate("dangling", "label", "reference", "before", "since"); err != nil {
 		return nil, err
 	}
+	before, err := createdBound(l.Images, f, "before")
+	if err != nil {
+		return nil, err
+	}
+	since, err := createdBound(l.Images, f, "since")
+	if err != nil {
+		return nil, err
+	}
 	out := []imagetypes.Summary{}
 	for _, img := range l.Images.List() {
 		s := img.Summary()
-		if !f.MatchLabels("label", s.Labels) {
+		if !f.MatchLabels("label", s.Labels) || !createdWithin(img, before, since) {
 			continue
 		}
 		if d, set, err := f.Bool("dangling"); err != nil {
 			return nil, err
 		} else if set && d != (len(s.RepoTags) == 0) {
 			continue
+		}
+		if f.Has("reference") {
+			if ok, err := keepReferences(&s, f.Get("reference")); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
 		}
 		out = append(out, s)
 	}
