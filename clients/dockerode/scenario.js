@@ -164,6 +164,83 @@ const cases = {
     expect(files['out.txt'] && files['out.txt'].toString(), '1024\n', 'archived file');
   },
 
+  async list_filters() {
+    const running = await docker.listContainers({ filters: { name: [PREFIX + 'bg'], status: ['running'] } });
+    expect(running.map((c) => c.Id), [state.c.id], 'running containers by name');
+    const exited = await docker.listContainers({ all: true, filters: { name: [PREFIX + 'bg'], status: ['exited'] } });
+    expect(exited, [], 'exited containers by name');
+  },
+
+  async volumes() {
+    const name = PREFIX + 'vol';
+    await docker.createVolume({ Name: name, Labels: { scenario: PREFIX } });
+    try {
+      const write = await docker.run(IMAGE, ['sh', '-c', 'echo $((9*9)) > /v/n'], null,
+        { HostConfig: { Binds: [name + ':/v'], AutoRemove: false } });
+      await write[1].remove();
+      const out = new PassThrough();
+      const chunks = [];
+      out.on('data', (d) => chunks.push(d));
+      const read = await docker.run(IMAGE, ['cat', '/v/n'], out, { Tty: true, HostConfig: { Binds: [name + ':/v:ro'] } });
+      await read[1].remove();
+      expect(Buffer.concat(chunks).toString().replace(/\r/g, ''), '81\n', 'volume content seen by a second container');
+      const listed = await docker.listVolumes({ filters: { label: ['scenario=' + PREFIX] } });
+      expect(listed.Volumes.map((v) => v.Name), [name], 'volumes by label');
+    } finally {
+      await docker.getVolume(name).remove();
+    }
+  },
+
+  async networks() {
+    const net = await docker.createNetwork({ Name: PREFIX + 'net', Driver: 'bridge' });
+    const c = await docker.createContainer({ Image: IMAGE, name: PREFIX + 'netc', Cmd: ['sleep', '300'] });
+    try {
+      await net.connect({ Container: c.id, EndpointConfig: { Aliases: ['svc'] } });
+      await c.start();
+      const info = await net.inspect();
+      expect(Object.keys(info.Containers), [c.id], 'containers on the network');
+      const ep = (await c.inspect()).NetworkSettings.Networks[PREFIX + 'net'];
+      if (!ep.Aliases || !ep.Aliases.includes('svc')) throw new Error(`aliases ${JSON.stringify(ep.Aliases)}`);
+      const r = await exec(c, ['sh', '-c', `grep -c -w ${ep.IPAddress} /etc/hosts`]);
+      expect(r.stdout, '1\n', 'own address in /etc/hosts');
+      await net.disconnect({ Container: c.id, Force: true });
+      expect(Object.keys((await net.inspect()).Containers || {}), [], 'containers after disconnect');
+    } finally {
+      await c.remove({ force: true });
+      await net.remove();
+    }
+  },
+
+  async events() {
+    // The engine runs on this machine: its clock is ours.
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const [result, c] = await docker.run(IMAGE, ['sh', '-c', 'exit 6'], null, { name: PREFIX + 'ev' });
+    expect(result.StatusCode, 6, 'exit code');
+    await c.remove();
+    const stream = await docker.getEvents({
+      since, until: Math.floor(Date.now() / 1000) + 1, filters: { container: [c.id], type: ['container'] },
+    });
+    const events = (await streamToBuffer(stream)).toString().trim().split('\n').map((l) => JSON.parse(l));
+    const actions = events.map((e) => e.Action);
+    for (const want of ['create', 'attach', 'start', 'die', 'destroy']) {
+      if (!actions.includes(want)) throw new Error(`events ${actions} lack ${want}`);
+    }
+    expect(events.filter((e) => e.Action === 'die').map((e) => e.Actor.Attributes.exitCode), ['6'], 'die exit code');
+  },
+
+  async images() {
+    const repo = PREFIX.replace(/-$/, '') + '/tagged';
+    await docker.getImage(IMAGE).tag({ repo, tag: 'v1' });
+    try {
+      const listed = await docker.listImages({ filters: { reference: [repo] } });
+      const id = (await docker.getImage(IMAGE).inspect()).Id;
+      expect(listed.map((i) => [i.Id, i.RepoTags]), [[id, [repo + ':v1']]], 'images by reference');
+    } finally {
+      await docker.getImage(repo + ':v1').remove();
+    }
+    expect(await docker.listImages({ filters: { reference: [repo] } }), [], 'images after untag');
+  },
+
   async remove() {
     await state.c.remove({ force: true });
     try {

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import tarfile
+import time
 import traceback
 
 import docker
@@ -117,6 +118,105 @@ def wait_exit_code():
         expect(c.wait(timeout=60)["StatusCode"], 7, "wait status")
     finally:
         c.remove()
+
+
+@case
+def attach():
+    # attach(stream=True, logs=True) reads the raw socket after the head.
+    c = client.containers.create(IMAGE, ["sh", "-c", "echo a$((1+1)); echo b$((2+2))"], name=PREFIX + "attach")
+    try:
+        stream = c.attach(stream=True, logs=True, stdout=True, stderr=True)
+        c.start()
+        out = b"".join(stream)
+        expect(out, b"a2\nb4\n", "attached output")
+        expect(c.wait(timeout=60)["StatusCode"], 0, "exit code")
+    finally:
+        c.remove(force=True)
+
+
+@case
+def top_and_list_filters():
+    c = state["c"]
+    procs = c.top()
+    cmds = [p[-1] for p in procs["Processes"]]
+    if not any("sleep 300" in cmd for cmd in cmds):
+        raise AssertionError(f"top lacks the sleep: {procs}")
+    found = client.containers.list(filters={"name": PREFIX + "bg", "status": "running"})
+    expect([x.id for x in found], [c.id], "list filtered by name and status")
+    expect(client.containers.list(filters={"name": PREFIX + "bg", "status": "exited"}), [], "list of exited")
+
+
+@case
+def volumes():
+    v = client.volumes.create(PREFIX + "vol", labels={"scenario": PREFIX})
+    try:
+        client.containers.run(IMAGE, ["sh", "-c", "echo $((5*5)) > /v/n"], volumes={v.name: {"bind": "/v"}}, remove=True)
+        out = client.containers.run(IMAGE, ["cat", "/v/n"], volumes={v.name: {"bind": "/v", "mode": "ro"}}, remove=True)
+        expect(out, b"25\n", "volume content seen by a second container")
+        expect([x.name for x in client.volumes.list(filters={"label": "scenario=" + PREFIX})], [v.name], "volumes by label")
+    finally:
+        v.remove()
+    expect(client.volumes.list(filters={"label": "scenario=" + PREFIX}), [], "volumes after remove")
+
+
+@case
+def networks():
+    n = client.networks.create(PREFIX + "net", driver="bridge")
+    c = client.containers.create(IMAGE, ["sleep", "300"], name=PREFIX + "netc")
+    try:
+        n.connect(c, aliases=["svc"])
+        c.start()
+        n.reload()
+        expect([x.id for x in n.containers], [c.id], "containers on the network")
+        c.reload()
+        ep = c.attrs["NetworkSettings"]["Networks"][n.name]
+        if "svc" not in (ep.get("Aliases") or []):
+            raise AssertionError(f"aliases {ep.get('Aliases')}")
+        r = c.exec_run(["sh", "-c", "grep -c -w " + ep["IPAddress"] + " /etc/hosts"])
+        expect(r.output, b"1\n", "own address in /etc/hosts")
+        n.disconnect(c, force=True)
+        n.reload()
+        expect(n.containers, [], "containers after disconnect")
+    finally:
+        c.remove(force=True)
+        n.remove()
+
+
+@case
+def events():
+    # The engine runs on this machine: its clock is ours.
+    since = int(time.time()) - 1
+    c = client.containers.run(IMAGE, ["sh", "-c", "exit 6"], name=PREFIX + "ev", detach=True)
+    c.wait(timeout=60)
+    c.remove()
+    got = []
+    for ev in client.events(since=since, until=int(time.time()) + 1, decode=True,
+                            filters={"container": c.id, "type": "container"}):
+        got.append((ev["Action"], ev["Actor"]["Attributes"].get("exitCode")))
+    actions = [a for a, _ in got]
+    for want in ["create", "start", "die", "destroy"]:
+        if want not in actions:
+            raise AssertionError(f"events {got} lack {want}")
+    expect([code for a, code in got if a == "die"], ["6"], "exit code of the die event")
+
+
+@case
+def images():
+    # images.list(name=...) sends the reference filter; a tag made here
+    # must be listed under that name only, and go away with remove.
+    tag = PREFIX.rstrip("-") + "/tagged:v1"
+    img = client.images.get(IMAGE)
+    expect(img.tag(tag), True, "tag")
+    try:
+        # The model re-inspects each image (all its tags); the API's list
+        # carries the matching tags only.
+        found = client.images.list(name=PREFIX.rstrip("-") + "/tagged")
+        expect([i.id for i in found], [img.id], "images listed by name")
+        raw = client.api.images(name=PREFIX.rstrip("-") + "/tagged")
+        expect([(i["Id"], i["RepoTags"]) for i in raw], [(img.id, [tag])], "the API's list by name")
+    finally:
+        client.images.remove(tag)
+    expect(client.images.list(name=PREFIX.rstrip("-") + "/tagged"), [], "images after untag")
 
 
 @case

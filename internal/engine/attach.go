@@ -2,10 +2,11 @@ package engine
 
 import (
 	"context"
-	"github.com/moby/term"
 	"io"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/term"
 
 	"github.com/sockerless/sockerless/internal/errdefs"
 )
@@ -69,6 +70,8 @@ func (e *Engine) ContainerAttach(ctx context.Context, name string, opts AttachOp
 			return err
 		}
 	}
+	// As dockerd: the event follows the log replay, before the streams.
+	e.events.Publish(events.ContainerEventType, events.ActionAttach, c.rec.ID, c.attrs())
 	if s == nil {
 		return nil
 	}
