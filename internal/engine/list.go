@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,11 +92,27 @@ func (e *Engine) boundary(f filters.Args, key string) (*record, error) {
 	return &rec, nil
 }
 
+// matchName is dockerd's name filter: the pattern is a regular expression
+// (an invalid one matches only itself) tried on the name with and without
+// its leading slash, so "^web$" finds /web (testcontainers-go's Reuse
+// looks containers up that way) and "web" finds /my-web-1.
+func matchName(pattern, name string) bool {
+	for _, n := range []string{name, strings.TrimPrefix(name, "/")} {
+		if n == pattern {
+			return true
+		}
+		if ok, err := regexp.MatchString(pattern, n); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
 func matchContainer(r record, f filters.Args) bool {
 	if ids := f.Get("id"); len(ids) > 0 && !slices.ContainsFunc(ids, func(id string) bool { return strings.HasPrefix(r.ID, id) }) {
 		return false
 	}
-	if names := f.Get("name"); len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return strings.Contains(r.Name, strings.TrimPrefix(n, "/")) }) {
+	if names := f.Get("name"); len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return matchName(n, r.Name) }) {
 		return false
 	}
 	if !f.MatchLabels("label", r.Config.Labels) || !f.Match("status", string(r.State.Status)) {
