@@ -14,6 +14,7 @@ import (
 // tcCases are the tests of clients/testcontainers, run on both engines.
 var tcCases = []string{
 	"TestLogWait", "TestExecWait", "TestHealthWait", "TestExec", "TestCopyInAndOut", "TestNetwork", "TestLifecycle",
+	"TestLogConsumer", "TestFileAndExitWait", "TestReuse",
 }
 
 // TestTestcontainers compiles the testcontainers-go 0.45.0 cases (their

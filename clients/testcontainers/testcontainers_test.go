@@ -18,10 +18,12 @@ package testcontainers
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -307,5 +309,100 @@ func TestReaperRefused(t *testing.T) {
 	tc.CleanupContainer(t, c)
 	if err == nil || !strings.Contains(err.Error(), "publishing ports (-p, -P) is not supported by the memory backend") {
 		t.Fatalf("starting a container with the reaper enabled: %v, want the refusal of the reaper's published port", err)
+	}
+}
+
+// lines is a log consumer that collects what the log producer follows.
+type lines struct {
+	mu  sync.Mutex
+	got []string
+	// all is closed once want lines have come in.
+	want int
+	all  chan struct{}
+}
+
+func (l *lines) Accept(log tc.Log) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, log.LogType+" "+strings.TrimSuffix(string(log.Content), "\n"))
+	if len(l.got) == l.want {
+		close(l.all)
+	}
+}
+
+// A log consumer follows the container's stdout and stderr as it runs.
+func TestLogConsumer(t *testing.T) {
+	l := &lines{want: 4, all: make(chan struct{})}
+	start(t, tc.ContainerRequest{
+		Cmd:            []string{"sh", "-c", "i=1; while [ $i -le 2 ]; do echo out$((i*10)); echo err$((i*100)) >&2; i=$((i+1)); done; exec sleep 300"},
+		LogConsumerCfg: &tc.LogConsumerConfig{Consumers: []tc.LogConsumer{l}},
+	})
+	select {
+	case <-l.all:
+	case <-time.After(timeout):
+		t.Fatalf("the consumer got %v within %v", l.got, timeout)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out, errs []string
+	for _, g := range l.got {
+		if strings.HasPrefix(g, tc.StdoutLog) {
+			out = append(out, g)
+		} else {
+			errs = append(errs, g)
+		}
+	}
+	if !slices.Equal(out, []string{"STDOUT out10", "STDOUT out20"}) || !slices.Equal(errs, []string{"STDERR err100", "STDERR err200"}) {
+		t.Fatalf("consumed %v", l.got)
+	}
+}
+
+// The file and exit wait strategies: a one-shot container that writes a
+// file, then exits; its exit code and the file are read afterwards.
+func TestFileAndExitWait(t *testing.T) {
+	c := start(t, tc.ContainerRequest{
+		Cmd: []string{"sh", "-c", "echo $((12*12)) > /tmp/done; exit 0"},
+		WaitingFor: wait.ForAll(
+			wait.ForFile("/tmp/done").WithMatcher(func(r io.Reader) error {
+				b, err := io.ReadAll(r)
+				if err != nil {
+					return err
+				}
+				if string(b) != "144\n" {
+					return fmt.Errorf("content %q", b)
+				}
+				return nil
+			}),
+			wait.ForExit(),
+		).WithDeadline(timeout),
+	})
+	st, err := c.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Running || st.ExitCode != 0 || st.Status != container.StateExited {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+// Reuse finds the running container by name instead of creating another.
+func TestReuse(t *testing.T) {
+	name := fmt.Sprintf("tc-reuse-%d", os.Getpid())
+	req := tc.ContainerRequest{Name: name, Cmd: []string{"sh", "-c", "echo $((1+1)) >> /tmp/starts; exec sleep 300"}}
+	first := start(t, req)
+	req.Image = image
+	// Without a deadline, a lookup that never finds the container would
+	// retry for 15 minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	second, err := tc.GenericContainer(ctx, tc.GenericContainerRequest{ContainerRequest: req, Started: true, Reuse: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.GetContainerID() != first.GetContainerID() {
+		t.Fatalf("reuse gave %s, want %s", second.GetContainerID(), first.GetContainerID())
+	}
+	if code, out := run(t, second, []string{"cat", "/tmp/starts"}); code != 0 || out != "2\n" {
+		t.Fatalf("the reused container ran once: %d %q", code, out)
 	}
 }
