@@ -85,6 +85,7 @@ func startSockerless(t *testing.T) string {
 		unavailable(t, "dockerd", "no cached test image (run hack/testimages.sh): %v", err)
 	}
 	sock := filepath.Join(t.TempDir(), "s.sock")
+	// Written by the process until it ends; read only after cmd.Wait.
 	var log bytes.Buffer
 	cmd := exec.Command(binary, "serve", "-H", "unix://"+sock, "--data-root", t.TempDir(), "--log-level", "debug")
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -110,7 +111,8 @@ func startSockerless(t *testing.T) string {
 			}
 		}
 		if i == 1500 {
-			t.Fatalf("sockerless did not come up within 30 s:\n%s", log.String())
+			// The log is read once the process has ended (in the cleanup).
+			t.Fatal("sockerless did not come up within 30 s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
