@@ -67,6 +67,22 @@ func TestDockerCLI(t *testing.T) {
 			t.Fatalf("cp out: %q %v", b, err)
 		}
 	})
+	t.Run("cp out of DIR/. copies the contents, through a link with a trailing slash", func(t *testing.T) {
+		d.must(t, "exec", "idle", "sh", "-c", "mkdir -p /arts/job && echo $((6*7)) > /arts/job/answer && ln -s arts /artslink")
+		dst := t.TempDir()
+		d.must(t, "cp", "idle:/arts/.", dst+"/.")
+		if b, err := os.ReadFile(filepath.Join(dst, "job", "answer")); err != nil || string(b) != "42\n" {
+			t.Fatalf("cp DIR/.: %q %v", b, err)
+		}
+		linked := t.TempDir()
+		d.must(t, "cp", "idle:/artslink/", linked+"/copy")
+		if b, err := os.ReadFile(filepath.Join(linked, "copy", "job", "answer")); err != nil || string(b) != "42\n" {
+			t.Fatalf("cp LINK/: %q %v", b, err)
+		}
+		if _, err := d.docker("cp", "idle:/arts/job/answer/.", t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a directory") {
+			t.Fatalf("cp FILE/.: %v", err)
+		}
+	})
 	t.Run("containers of one image do not share writes", func(t *testing.T) {
 		d.must(t, "run", "--rm", baseImage, "sh", "-c", "echo intruder >> /etc/passwd; chmod +x /etc/group; rm /bin/cat")
 		if out := d.must(t, "run", "--rm", baseImage, "sh", "-c", "grep -c intruder /etc/passwd; test -x /etc/group && echo shared-mode || echo own-mode; ls /bin/cat"); out != "0\nown-mode\n/bin/cat\n" {
