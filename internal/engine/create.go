@@ -73,6 +73,16 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		return container.CreateResponse{}, errdefs.InvalidParameter("no command specified")
 	}
 	id := newID()
+	if opts.HostConfig.NetworkMode.IsContainer() {
+		peer, err := e.sharedNetwork(opts.HostConfig.NetworkMode, opts.Networks, cfg.Hostname)
+		if err != nil {
+			return container.CreateResponse{}, err
+		}
+		// Stored by ID, as dockerd does, so a rename of the other
+		// container does not break the link.
+		opts.HostConfig.NetworkMode = container.NetworkMode("container:" + peer.ID)
+		cfg.Hostname = peer.Config.Hostname
+	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
 	}
