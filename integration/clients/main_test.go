@@ -1,0 +1,197 @@
+// Package clients runs real CI runners — nektos/act (GitHub Actions) and
+// gitlab-ci-local (GitLab CI) — on a corpus of workflows and pipelines,
+// against a fresh Sockerless daemon (memory backend) and against the
+// reference dockerd, and checks what each run computed.
+//
+// The clients come from hack/clients.sh (pinned versions, cached in
+// $SOCKERLESS_CACHE/clients); the engines and images from hack/dockerd.sh and
+// hack/testimages.sh. Each case is a folder under testdata/act or
+// testdata/gitlab-ci holding a project (workflows or .gitlab-ci.yml and
+// files) and case.txt:
+//
+//	exit: 0                    the client's exit status (1: the run must fail)
+//	args: --job build          extra client arguments (optional, repeatable)
+//	memory-error: TEXT         on the memory backend the run must fail and print
+//	                           TEXT: a feature it cannot offer, refused clearly
+//	-- results --
+//	sum=42                     every "RESULT ..." line the jobs print, sorted
+//
+// A case passes when the exit status and the RESULT lines are as listed: the
+// values come from the jobs' own computations, so only real execution
+// produces them. A case failing on dockerd is a broken case; one passing on
+// dockerd and failing on Sockerless is a Sockerless bug. The pass counts of
+// both engines are printed at the end of the run.
+package clients
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the sockerless daemon built by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sockerless-clients-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "sockerless")
+	// Without -race: the corpora measure and exercise the daemon through
+	// real clients; the daemon's own tests run with -race.
+	if out, err := exec.Command("go", "build", "-o", binary, "../../cmd/sockerless").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	tally.print()
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+// tally counts passing cases per client and engine, printed after the run.
+var tally = &passCounts{counts: map[string]map[string][2]int{}}
+
+type passCounts struct {
+	mu     sync.Mutex
+	counts map[string]map[string][2]int // client -> engine -> {passed, run}
+}
+
+func (p *passCounts) add(client, engine string, passed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.counts[client] == nil {
+		p.counts[client] = map[string][2]int{}
+	}
+	c := p.counts[client][engine]
+	c[1]++
+	if passed {
+		c[0]++
+	}
+	p.counts[client][engine] = c
+}
+
+func (p *passCounts) print() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var clients []string
+	for c := range p.counts {
+		clients = append(clients, c)
+	}
+	sort.Strings(clients)
+	for _, c := range clients {
+		var parts []string
+		for _, e := range []string{engineSockerless, engineDockerd} {
+			if n, ok := p.counts[c][e]; ok {
+				parts = append(parts, fmt.Sprintf("%s %d/%d passed", e, n[0], n[1]))
+			}
+		}
+		fmt.Printf("client corpus %s: %s\n", c, strings.Join(parts, ", "))
+	}
+}
+
+const (
+	engineSockerless = "sockerless"
+	engineDockerd    = "dockerd"
+)
+
+// daemon is a sockerless process on a private socket and data root.
+type daemon struct {
+	cmd  *exec.Cmd
+	host string
+	log  *bytes.Buffer
+	done chan struct{}
+}
+
+// startDaemon starts a fresh sockerless (memory backend) and stops it by
+// PID when tb ends.
+func startDaemon(tb testing.TB) *daemon {
+	tb.Helper()
+	dir := tb.TempDir()
+	sock := filepath.Join(dir, "s.sock")
+	d := &daemon{host: "unix://" + sock, log: &bytes.Buffer{}, done: make(chan struct{})}
+	d.cmd = exec.Command(binary, "serve", "-H", d.host, "--data-root", filepath.Join(dir, "data"))
+	d.cmd.Stdout, d.cmd.Stderr = &lockedWriter{w: d.log}, &lockedWriter{w: d.log}
+	if err := d.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() {
+		_ = d.cmd.Wait() // the exit is reported by stop
+		close(d.done)
+	}()
+	tb.Cleanup(func() {
+		if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			tb.Errorf("signal sockerless (pid %d): %v", d.cmd.Process.Pid, err)
+		}
+		select {
+		case <-d.done:
+		case <-time.After(20 * time.Second):
+			tb.Errorf("sockerless (pid %d) ignored SIGTERM for 20 s; killing it", d.cmd.Process.Pid)
+			_ = d.cmd.Process.Kill() // already reported
+			<-d.done
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(sock); err == nil {
+			if _, err := docker(d.host, "version", "--format", "{{.Server.Version}}"); err == nil {
+				return d
+			}
+		}
+		select {
+		case <-d.done:
+			tb.Fatalf("sockerless exited at start:\n%s", d.log.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("sockerless did not come up in 30 s:\n%s", d.log.String())
+		}
+	}
+}
+
+// lockedWriter lets the daemon's stdout and stderr share one buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// dockerCLI prefers the base image's docker CLI to Debian's older one.
+func dockerCLI() string {
+	if _, err := os.Stat("/usr/local/bin/docker"); err == nil {
+		return "/usr/local/bin/docker"
+	}
+	return "docker"
+}
+
+// docker runs the docker CLI against host.
+func docker(host string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, dockerCLI(), args...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
