@@ -5,7 +5,7 @@ GO ?= go
 CACHE ?= $(HOME)/.cache/sockerless
 export SOCKERLESS_CACHE := $(CACHE)
 
-.PHONY: all build test unit reference-engine verify-busybox bench lint
+.PHONY: all build test unit reference-engine clients verify-busybox bench lint
 
 all: build
 
@@ -13,8 +13,9 @@ build:
 	$(GO) build ./...
 
 # The whole suite: static checks, the BusyBox rebuild check, a private
-# reference dockerd with offline test images, then every Go test with -race.
-test: lint verify-busybox reference-engine unit
+# reference dockerd with offline test images, the pinned third-party
+# clients, then every Go test with -race (the client corpora among them).
+test: lint verify-busybox reference-engine clients unit
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -31,10 +32,18 @@ reference-engine:
 	hack/dockerd.sh start
 	eval "$$(hack/dockerd.sh env)" && DOCKER_HOST=$$SOCKERLESS_TEST_DOCKER_HOST hack/testimages.sh
 
+# Real clients at pinned versions (act, gitlab-ci-local, ...), cached in
+# $(CACHE)/clients.
+clients:
+	hack/clients.sh
+
+# The client corpora run each case on sockerless and on dockerd: allow them
+# more than go test's default 10 minutes.
 unit:
-	eval "$$(hack/dockerd.sh env)" && $(GO) test -race -count=1 ./...
+	eval "$$(hack/dockerd.sh env)" && $(GO) test -race -count=1 -timeout 45m ./...
 
 # Benchmarks against the reference dockerd, measured in the same run.
-bench: reference-engine
+bench: reference-engine clients
 	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./internal/sandbox/ | tee bench.out
 	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./bench/ | tee -a bench.out
+	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench ClientCorpora -benchtime 1x -count 1 -timeout 60m ./integration/clients/ | tee -a bench.out
