@@ -13,8 +13,8 @@ build:
 	$(GO) build ./...
 
 # The whole suite: static checks, the BusyBox rebuild check, a private
-# reference dockerd with offline test images, the pinned third-party
-# clients, then every Go test with -race (the client corpora among them).
+# reference dockerd with offline test images, the third-party clients, then
+# every Go test with -race.
 test: lint verify-busybox reference-engine clients unit
 
 lint:
@@ -32,18 +32,22 @@ reference-engine:
 	hack/dockerd.sh start
 	eval "$$(hack/dockerd.sh env)" && DOCKER_HOST=$$SOCKERLESS_TEST_DOCKER_HOST hack/testimages.sh
 
-# Real clients at pinned versions (act, gitlab-ci-local, ...), cached in
-# $(CACHE)/clients.
+# Install the third-party clients the client tests drive (act,
+# gitlab-ci-local, ...): pinned versions, cached under $(CACHE)/clients.
 clients:
-	hack/clients.sh
+	hack/clients.sh install
 
-# The client corpora run each case on sockerless and on dockerd: allow them
-# more than go test's default 10 minutes.
+# The client tests write their pass counts per client and engine to
+# clients.out (go test shows a passing package's output only with -v). The
+# CI-runner corpora (integration/clients) run each case on sockerless and
+# on dockerd: more than go test's default 10 minutes.
 unit:
-	eval "$$(hack/dockerd.sh env)" && $(GO) test -race -count=1 -timeout 45m ./...
+	rm -f clients.out; eval "$$(hack/dockerd.sh env)" && eval "$$(hack/clients.sh env)" && \
+	SOCKERLESS_CLIENTS_REPORT=$(CURDIR)/clients.out $(GO) test -race -count=1 -timeout 45m ./...; \
+	status=$$?; cat clients.out 2>/dev/null; exit $$status
 
 # Benchmarks against the reference dockerd, measured in the same run.
 bench: reference-engine clients
 	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./internal/sandbox/ | tee bench.out
 	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./bench/ | tee -a bench.out
-	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench ClientCorpora -benchtime 1x -count 1 -timeout 60m ./integration/clients/ | tee -a bench.out
+	eval "$$(hack/dockerd.sh env)" && eval "$$(hack/clients.sh env)" && $(GO) test -run '^$$' -bench ClientCorpora -benchtime 1x -count 1 -timeout 60m ./integration/clients/ | tee -a bench.out

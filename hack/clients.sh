@@ -1,96 +1,111 @@
 #!/bin/sh
-# Install the real third-party clients the client corpora run, at pinned
+# Install the third-party clients the client tests drive, at pinned
 # versions, into $SOCKERLESS_CACHE/clients (default ~/.cache/sockerless/clients).
-# What is already there at the pinned version is skipped, so CI pays for each
-# install once per cache.
+# A client already in the cache is not installed again. Nothing comes from
+# Docker Hub, PyPI or GitHub: Go modules come from the Go module proxy, npm
+# packages from the npm registry, the rest from Debian's apt.
 #
-#   hack/clients.sh            install every client
-#   hack/clients.sh act gcl    install only the named clients
-#   hack/clients.sh env        print export lines for eval (paths of the clients)
+#   hack/clients.sh install [CLIENT...]   install the named clients (default: all)
+#   hack/clients.sh env [CLIENT...]       print export lines for eval
 #
-# One function per client: install_<name> installs it, and the case at the
-# end lists the names. Sources are the ones reachable from CI: the Go module
-# proxy, the npm registry and Debian's apt.
+# Each client is a pair of functions, <client>_install and <client>_env; the
+# env lines name what the tests run (they skip a client whose variable is
+# unset, or fail when $SOCKERLESS_REQUIRE lists "clients").
 set -eu
 
-CLIENTS=${SOCKERLESS_CACHE:-$HOME/.cache/sockerless}/clients
-BIN=$CLIENTS/bin
+CACHE=${SOCKERLESS_CACHE:-$HOME/.cache/sockerless}/clients
+
+# The clients this script knows, in install order.
+CLIENTS="act gcl"
 
 ACT_VERSION=v0.2.89
 GCL_VERSION=4.73.0 # 4.74.0 and later need Node 22 (Set.prototype.union)
 
-mkdir -p "$BIN"
+log() { echo "clients: $*" >&2; }
 
-# stamp NAME VERSION: true when NAME is installed at VERSION.
-stamp() { [ "$(cat "$CLIENTS/$1.version" 2>/dev/null)" = "$2" ]; }
-# mark NAME VERSION: record that NAME is installed at VERSION.
-mark() { echo "$2" >"$CLIENTS/$1.version"; }
-
-# apt_install PKG...: install Debian packages that are missing (root only).
+# apt_install PKG...: install the Debian packages that are missing (root only).
 apt_install() {
 	missing=
 	for p; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "clients: not root, cannot install:$missing" >&2
-		exit 1
+		log "not root, cannot install:$missing"
+		return 1
 	fi
-	export DEBIAN_FRONTEND=noninteractive
 	apt="apt-get -o DPkg::Lock::Timeout=300"
 	# shellcheck disable=SC2086 # word splitting of the package list is intended
-	$apt install -y $missing || { $apt update && $apt install -y $missing; }
+	DEBIAN_FRONTEND=noninteractive $apt install -y $missing >&2 ||
+		{ DEBIAN_FRONTEND=noninteractive $apt update >&2 && DEBIAN_FRONTEND=noninteractive $apt install -y $missing >&2; }
 }
 
-# nektos/act, the GitHub Actions runner on Docker. Only v0.2.89 is served by
-# the Go module proxy; plain `go install` works (no replace directives).
-install_act() {
-	if stamp act "$ACT_VERSION" && [ -x "$BIN/act" ]; then
-		echo "clients: act $ACT_VERSION cached"
+# act: nektos/act, GitHub Actions workflows on a Docker engine. Only v0.2.89
+# is served by the Go module proxy; plain go install works (no replace
+# directives). About a CPU minute, so the binary is cached.
+act_dir() { echo "$CACHE/act-$ACT_VERSION"; }
+
+act_install() {
+	dir=$(act_dir)
+	if [ -x "$dir/act" ]; then
+		log "act $ACT_VERSION cached in $dir"
 		return 0
 	fi
-	echo "clients: installing act $ACT_VERSION"
-	GOBIN=$BIN CGO_ENABLED=0 go install "github.com/nektos/act@$ACT_VERSION"
-	mark act "$ACT_VERSION"
+	work=$(mktemp -d)
+	# Outside any module, so that no go.mod or go.sum is touched.
+	(cd "$work" && GOFLAGS= GOBIN="$work/bin" CGO_ENABLED=0 go install "github.com/nektos/act@$ACT_VERSION")
+	mkdir -p "$dir"
+	mv "$work/bin/act" "$dir/act"
+	rm -rf "$work"
+	log "act $ACT_VERSION installed in $dir"
 }
 
-# gitlab-ci-local, GitLab CI pipelines on the docker CLI. It copies the
-# project with rsync, so rsync comes from apt.
-install_gcl() {
+act_env() { [ -x "$(act_dir)/act" ] && echo "export SOCKERLESS_ACT=$(act_dir)/act"; }
+
+# gcl: gitlab-ci-local, GitLab CI pipelines through the docker CLI, from the
+# npm registry. It copies the project with rsync on the host.
+gcl_dir() { echo "$CACHE/gitlab-ci-local-$GCL_VERSION"; }
+
+gcl_install() {
 	apt_install rsync
-	if stamp gcl "$GCL_VERSION" && [ -x "$CLIENTS/gcl/bin/gitlab-ci-local" ]; then
-		echo "clients: gitlab-ci-local $GCL_VERSION cached"
+	dir=$(gcl_dir)
+	if [ -x "$dir/bin/gitlab-ci-local" ]; then
+		log "gitlab-ci-local $GCL_VERSION cached in $dir"
 		return 0
 	fi
-	command -v npm >/dev/null 2>&1 || apt_install npm
-	echo "clients: installing gitlab-ci-local $GCL_VERSION"
-	rm -rf "$CLIENTS/gcl"
-	npm install -g --no-fund --no-audit --prefix "$CLIENTS/gcl" "gitlab-ci-local@$GCL_VERSION"
-	ln -sf "$CLIENTS/gcl/bin/gitlab-ci-local" "$BIN/gitlab-ci-local"
-	mark gcl "$GCL_VERSION"
+	command -v npm >/dev/null 2>&1 || { log "npm is missing"; return 1; }
+	work=$(mktemp -d)
+	npm install -g --no-audit --no-fund --prefix "$work/gcl" "gitlab-ci-local@$GCL_VERSION" >&2
+	mkdir -p "$CACHE"
+	rm -rf "$dir"
+	mv "$work/gcl" "$dir"
+	rm -rf "$work"
+	log "gitlab-ci-local $GCL_VERSION installed in $dir"
 }
 
-env_lines() {
-	echo "export SOCKERLESS_CLIENTS_BIN=$BIN"
+gcl_env() {
+	[ -x "$(gcl_dir)/bin/gitlab-ci-local" ] && command -v rsync >/dev/null 2>&1 &&
+		echo "export SOCKERLESS_GITLAB_CI_LOCAL=$(gcl_dir)/bin/gitlab-ci-local"
 }
 
-all="act gcl"
-case ${1:-} in
-env)
-	env_lines
-	exit 0
-	;;
--h | --help)
-	echo "usage: $0 [env | CLIENT...]  (clients: $all)"
-	exit 0
-	;;
-esac
-[ $# -eq 0 ] && set -- $all
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+[ $# -gt 0 ] || set -- $CLIENTS
 for c; do
-	case " $all " in
-	*" $c "*) "install_$c" ;;
-	*)
-		echo "clients: unknown client $c (known: $all)" >&2
+	case " $CLIENTS " in *" $c "*) ;; *)
+		echo "unknown client $c (known: $CLIENTS)" >&2
 		exit 2
 		;;
 	esac
 done
+case $cmd in
+install)
+	mkdir -p "$CACHE"
+	for c; do "${c}_install"; done
+	;;
+env)
+	for c; do "${c}_env" || log "$c is not installed (hack/clients.sh install $c)"; done
+	;;
+*)
+	echo "usage: $0 install|env [CLIENT...]" >&2
+	exit 2
+	;;
+esac

@@ -5,6 +5,9 @@ import (
 	"testing"
 )
 
+// actEnv names the act binary (hack/clients.sh env).
+const actEnv = "SOCKERLESS_ACT"
+
 // actOutput matches a line a step printed: "[workflow/job]   | TEXT".
 var actOutput = regexp.MustCompile(`^\[[^\]]+\]\s+\| (.*)$`)
 
@@ -18,14 +21,14 @@ func actArgs(act string) []string {
 }
 
 func runAct(tb testing.TB, e engine, c clientCase) run {
-	argv := append(actArgs(clientBinary(tb, "act")), c.args...)
+	argv := append(actArgs(clientBinary(tb, actEnv)), c.args...)
 	return runClient(tb, e.host, project(tb, c), actOutput, argv...)
 }
 
 // TestAct runs the GitHub Actions corpus (testdata/act) with nektos/act on
 // sockerless and on the reference dockerd.
 func TestAct(t *testing.T) {
-	clientBinary(t, "act")
+	clientBinary(t, actEnv)
 	cases := loadCases(t, "act", 25)
 	runCorpus(t, "act", cases, engines(t), runAct)
 }

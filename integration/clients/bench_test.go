@@ -15,15 +15,15 @@ func BenchmarkClientCorpora(b *testing.B) {
 	corpora := []struct {
 		client, kind string
 		atLeast      int
-		binary       string
+		env          string
 		run          func(testing.TB, engine, clientCase) run
 	}{
-		{"act", "act", 25, "act", runAct},
-		{"gitlab-ci-local", "gitlab-ci", 15, "gitlab-ci-local", runGCL},
+		{"act", "act", 25, actEnv, runAct},
+		{"gitlab-ci-local", "gitlab-ci", 15, gclEnv, runGCL},
 	}
 	for _, c := range corpora {
 		b.Run(c.client, func(b *testing.B) {
-			clientBinary(b, c.binary)
+			clientBinary(b, c.env)
 			cases := loadCases(b, c.kind, c.atLeast)
 			engs := engines(b)
 			for b.Loop() {

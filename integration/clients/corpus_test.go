@@ -61,12 +61,16 @@ func missing(tb testing.TB, requirement, format string, args ...any) {
 	tb.Skipf(format, args...)
 }
 
-// clientBinary returns the path of a client installed by hack/clients.sh.
-func clientBinary(tb testing.TB, name string) string {
+// clientBinary returns the client named by the environment variable env,
+// which `eval "$(hack/clients.sh env)"` sets.
+func clientBinary(tb testing.TB, env string) string {
 	tb.Helper()
-	p := filepath.Join(cacheDir(), "clients", "bin", name)
+	p := os.Getenv(env)
+	if p == "" {
+		missing(tb, "clients", "%s is not set: run hack/clients.sh install, then eval \"$(hack/clients.sh env)\"", env)
+	}
 	if _, err := os.Stat(p); err != nil {
-		missing(tb, "clients", "%s is not installed: %v (run hack/clients.sh)", name, err)
+		missing(tb, "clients", "%s=%s: %v (run hack/clients.sh install)", env, p, err)
 	}
 	return p
 }

@@ -4,7 +4,8 @@
 // reference dockerd, and checks what each run computed.
 //
 // The clients come from hack/clients.sh (pinned versions, cached in
-// $SOCKERLESS_CACHE/clients); the engines and images from hack/dockerd.sh and
+// $SOCKERLESS_CACHE/clients, named by $SOCKERLESS_ACT and
+// $SOCKERLESS_GITLAB_CI_LOCAL); the engines and images from hack/dockerd.sh and
 // hack/testimages.sh. Each case is a folder under testdata/act or
 // testdata/gitlab-ci holding a project (workflows or .gitlab-ci.yml and
 // files) and case.txt:
@@ -56,7 +57,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	tally.print()
+	summary := tally.String()
+	fmt.Print(summary)
+	// go test shows a passing package's output only with -v: the counts
+	// also go to the report file make test prints.
+	if path := os.Getenv(reportEnv); path != "" && summary != "" {
+		if err := appendFile(path, summary); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
@@ -85,7 +95,8 @@ func (p *passCounts) add(client, engine string, passed bool) {
 	p.counts[client][engine] = c
 }
 
-func (p *passCounts) print() {
+// String is one line per client: the pass counts on each engine.
+func (p *passCounts) String() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var clients []string
@@ -93,6 +104,7 @@ func (p *passCounts) print() {
 		clients = append(clients, c)
 	}
 	sort.Strings(clients)
+	var b strings.Builder
 	for _, c := range clients {
 		var parts []string
 		for _, e := range []string{engineSockerless, engineDockerd} {
@@ -100,8 +112,27 @@ func (p *passCounts) print() {
 				parts = append(parts, fmt.Sprintf("%s %d/%d passed", e, n[0], n[1]))
 			}
 		}
-		fmt.Printf("client corpus %s: %s\n", c, strings.Join(parts, ", "))
+		fmt.Fprintf(&b, "client corpus %s: %s\n", c, strings.Join(parts, ", "))
 	}
+	return b.String()
+}
+
+// reportEnv names a file the pass counts are appended to (make test sets
+// it and prints the file after the run).
+const reportEnv = "SOCKERLESS_CLIENTS_REPORT"
+
+// appendFile appends s to the file at path: other client test packages
+// write their counts to the same report.
+func appendFile(path, s string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(s); err != nil {
+		_ = f.Close() // the write error is the one to report
+		return err
+	}
+	return f.Close()
 }
 
 const (
