@@ -212,3 +212,26 @@ func TestDockerCLI(t *testing.T) {
 		}
 	})
 }
+
+// TestMemoryBackendBindsFolders: a bind of an existing file or socket is
+// refused with an error naming what the memory backend lacks (act binds
+// the Docker socket by default), a missing source becomes a folder as with
+// dockerd, and a folder bind carries computed output back to the host.
+func TestMemoryBackendBindsFolders(t *testing.T) {
+	d := startDaemonArgs(t, "")
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.txt")
+	if err := os.WriteFile(file, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.docker("run", "--rm", "-v", file+":/etc/file.txt", baseImage, "true")
+	if err == nil || !strings.Contains(err.Error(), "memory backend: binding "+file+" at /etc/file.txt is not supported: it mounts folders, not single files or sockets") {
+		t.Fatalf("file bind: %v", err)
+	}
+	made := filepath.Join(dir, "made", "here")
+	d.must(t, "run", "--rm", "-v", made+":/out", baseImage, "sh", "-c", "echo $((6*7)) > /out/answer")
+	if b, err := os.ReadFile(filepath.Join(made, "answer")); err != nil || string(b) != "42\n" {
+		t.Fatalf("folder bind: %q %v", b, err)
+	}
+}
