@@ -74,23 +74,28 @@ func TestMain(m *testing.M) {
 }
 
 // tally counts passing cases per client and engine, printed after the run.
-var tally = &passCounts{counts: map[string]map[string][2]int{}}
+var tally = &passCounts{counts: map[string]map[string][3]int{}}
 
 type passCounts struct {
 	mu     sync.Mutex
-	counts map[string]map[string][2]int // client -> engine -> {passed, run}
+	counts map[string]map[string][3]int // client -> engine -> {passed, run, of them refusals}
 }
 
-func (p *passCounts) add(client, engine string, passed bool) {
+// add counts a case; refusal marks a case whose expected outcome is the
+// backend's clear refusal of a feature it cannot offer.
+func (p *passCounts) add(client, engine string, passed, refusal bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.counts[client] == nil {
-		p.counts[client] = map[string][2]int{}
+		p.counts[client] = map[string][3]int{}
 	}
 	c := p.counts[client][engine]
 	c[1]++
 	if passed {
 		c[0]++
+		if refusal {
+			c[2]++
+		}
 	}
 	p.counts[client][engine] = c
 }
@@ -109,7 +114,11 @@ func (p *passCounts) String() string {
 		var parts []string
 		for _, e := range []string{engineSockerless, engineDockerd} {
 			if n, ok := p.counts[c][e]; ok {
-				parts = append(parts, fmt.Sprintf("%s %d/%d passed", e, n[0], n[1]))
+				part := fmt.Sprintf("%s %d/%d passed", e, n[0], n[1])
+				if n[2] > 0 {
+					part += fmt.Sprintf(" (%d of them a clear refusal, as expected)", n[2])
+				}
+				parts = append(parts, part)
 			}
 		}
 		fmt.Fprintf(&b, "client corpus %s: %s\n", c, strings.Join(parts, ", "))
