@@ -153,7 +153,7 @@ const (
 type daemon struct {
 	cmd  *exec.Cmd
 	host string
-	log  *bytes.Buffer
+	log  *lockedWriter
 	done chan struct{}
 }
 
@@ -163,9 +163,9 @@ func startDaemon(tb testing.TB) *daemon {
 	tb.Helper()
 	dir := tb.TempDir()
 	sock := filepath.Join(dir, "s.sock")
-	d := &daemon{host: "unix://" + sock, log: &bytes.Buffer{}, done: make(chan struct{})}
+	d := &daemon{host: "unix://" + sock, log: &lockedWriter{}, done: make(chan struct{})}
 	d.cmd = exec.Command(binary, "serve", "-H", d.host, "--data-root", filepath.Join(dir, "data"))
-	d.cmd.Stdout, d.cmd.Stderr = &lockedWriter{w: d.log}, &lockedWriter{w: d.log}
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -203,16 +203,23 @@ func startDaemon(tb testing.TB) *daemon {
 	}
 }
 
-// lockedWriter lets the daemon's stdout and stderr share one buffer.
+// lockedWriter is the daemon's log: its stdout and stderr are copied in by
+// two goroutines while the test may read it.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.buf.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // dockerCLI prefers the base image's docker CLI to Debian's older one.
