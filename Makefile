@@ -32,19 +32,22 @@ reference-engine:
 	hack/dockerd.sh start
 	eval "$$(hack/dockerd.sh env)" && DOCKER_HOST=$$SOCKERLESS_TEST_DOCKER_HOST hack/testimages.sh
 
-# Install the third-party clients the ecosystem tests drive (clients/):
-# pinned versions, cached under $(CACHE)/clients.
+# Install the third-party clients the client tests drive (act,
+# gitlab-ci-local, ...): pinned versions, cached under $(CACHE)/clients.
 clients:
 	hack/clients.sh install
 
-# The ecosystem client tests write their pass counts per client and engine
-# to clients.out (go test shows a passing package's output only with -v).
+# The client tests write their pass counts per client and engine to
+# clients.out (go test shows a passing package's output only with -v). The
+# CI-runner corpora (integration/clients) run each case on sockerless and
+# on dockerd: more than go test's default 10 minutes.
 unit:
 	rm -f clients.out; eval "$$(hack/dockerd.sh env)" && eval "$$(hack/clients.sh env)" && \
-	SOCKERLESS_CLIENTS_REPORT=$(CURDIR)/clients.out $(GO) test -race -count=1 ./...; \
+	SOCKERLESS_CLIENTS_REPORT=$(CURDIR)/clients.out $(GO) test -race -count=1 -timeout 45m ./...; \
 	status=$$?; cat clients.out 2>/dev/null; exit $$status
 
 # Benchmarks against the reference dockerd, measured in the same run.
-bench: reference-engine
+bench: reference-engine clients
 	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./internal/sandbox/ | tee bench.out
 	eval "$$(hack/dockerd.sh env)" && $(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./bench/ | tee -a bench.out
+	eval "$$(hack/dockerd.sh env)" && eval "$$(hack/clients.sh env)" && $(GO) test -run '^$$' -bench ClientCorpora -benchtime 1x -count 1 -timeout 60m ./integration/clients/ | tee -a bench.out

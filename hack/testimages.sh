@@ -11,14 +11,17 @@
 # symlinks in /bin, a /bin/bash shim (for CI runners), root in passwd/group.
 #
 # sockerless-test/busybox-bash:latest: the same, with Debian's real bash (and
-# the libraries it links), GNU timeout and gojq as jq: the userland the
-# sandbox offers (bash syntax, BusyBox applets, jq), for comparing CI scripts
-# with the sandbox (cached as busybox-bash-image.tar).
+# the libraries it links), GNU timeout, gojq as jq and rsync: the userland the
+# sandbox offers (bash syntax, BusyBox applets, jq, local rsync), for
+# comparing CI scripts with the sandbox (cached as busybox-bash-image.tar).
+# Its label sockerless.test.recipe names the recipe; a cached or loaded
+# image with another recipe is rebuilt.
 set -eu
 
 CACHE=${SOCKERLESS_CACHE:-$HOME/.cache/sockerless}/images
 IMAGE=sockerless-test/busybox:latest
 BASH_IMAGE=sockerless-test/busybox-bash:latest
+BASH_RECIPE=2 # 2: rsync added
 
 if [ -z "${DOCKER:-}" ] && [ -x /usr/local/bin/docker ]; then
 	DOCKER=/usr/local/bin/docker
@@ -102,14 +105,19 @@ add_host_binary() {
 	done
 }
 
+# bash_recipe prints the recipe label of the busybox-bash image in the engine.
+bash_recipe() {
+	"$DOCKER" image inspect -f '{{index .Config.Labels "sockerless.test.recipe"}}' "$BASH_IMAGE" 2>/dev/null
+}
+
 busybox_bash_image() {
 	img_tar=$CACHE/busybox-bash-image.tar
 	if [ -f "$img_tar" ]; then
-		have_image "$BASH_IMAGE" && return 0
+		[ "$(bash_recipe)" = "$BASH_RECIPE" ] && return 0
 		"$DOCKER" load -q -i "$img_tar" >/dev/null
-		have_image "$BASH_IMAGE" && return 0
+		[ "$(bash_recipe)" = "$BASH_RECIPE" ] && return 0
 	fi
-	for pkg in bash coreutils gojq; do
+	for pkg in bash coreutils gojq rsync; do
 		dpkg -s "$pkg" >/dev/null 2>&1 && continue
 		[ "$(id -u)" -eq 0 ] || { echo "testimages: install $pkg" >&2; exit 1; }
 		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y "$pkg"
@@ -122,10 +130,12 @@ busybox_bash_image() {
 	add_host_binary /bin/bash /bin/bash "$root"
 	add_host_binary /usr/bin/timeout /usr/bin/timeout "$root"
 	add_host_binary /usr/bin/gojq /usr/bin/jq "$root"
+	add_host_binary /usr/bin/rsync /usr/bin/rsync "$root"
 	tar -C "$root" --mtime=@0 --sort=name --owner=0 --group=0 --numeric-owner \
 		-cf "$tmp/rootfs.tar" .
 	"$DOCKER" import \
 		-c 'CMD ["bash"]' \
+		-c "LABEL sockerless.test.recipe=$BASH_RECIPE" \
 		-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
 		"$tmp/rootfs.tar" "$BASH_IMAGE" >/dev/null
 	"$DOCKER" save -o "$tmp/image.tar" "$BASH_IMAGE"

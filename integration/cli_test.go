@@ -67,6 +67,22 @@ func TestDockerCLI(t *testing.T) {
 			t.Fatalf("cp out: %q %v", b, err)
 		}
 	})
+	t.Run("cp out of DIR/. copies the contents, through a link with a trailing slash", func(t *testing.T) {
+		d.must(t, "exec", "idle", "sh", "-c", "mkdir -p /arts/job && echo $((6*7)) > /arts/job/answer && ln -s arts /artslink")
+		dst := t.TempDir()
+		d.must(t, "cp", "idle:/arts/.", dst+"/.")
+		if b, err := os.ReadFile(filepath.Join(dst, "job", "answer")); err != nil || string(b) != "42\n" {
+			t.Fatalf("cp DIR/.: %q %v", b, err)
+		}
+		linked := t.TempDir()
+		d.must(t, "cp", "idle:/artslink/", linked+"/copy")
+		if b, err := os.ReadFile(filepath.Join(linked, "copy", "job", "answer")); err != nil || string(b) != "42\n" {
+			t.Fatalf("cp LINK/: %q %v", b, err)
+		}
+		if _, err := d.docker("cp", "idle:/arts/job/answer/.", t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a directory") {
+			t.Fatalf("cp FILE/.: %v", err)
+		}
+	})
 	t.Run("containers of one image do not share writes", func(t *testing.T) {
 		d.must(t, "run", "--rm", baseImage, "sh", "-c", "echo intruder >> /etc/passwd; chmod +x /etc/group; rm /bin/cat")
 		if out := d.must(t, "run", "--rm", baseImage, "sh", "-c", "grep -c intruder /etc/passwd; test -x /etc/group && echo shared-mode || echo own-mode; ls /bin/cat"); out != "0\nown-mode\n/bin/cat\n" {
@@ -195,4 +211,27 @@ func TestDockerCLI(t *testing.T) {
 			t.Errorf("missing binary: %v", err)
 		}
 	})
+}
+
+// TestMemoryBackendBindsFolders: a bind of an existing file or socket is
+// refused with an error naming what the memory backend lacks (act binds
+// the Docker socket by default), a missing source becomes a folder as with
+// dockerd, and a folder bind carries computed output back to the host.
+func TestMemoryBackendBindsFolders(t *testing.T) {
+	d := startDaemonArgs(t, "")
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.txt")
+	if err := os.WriteFile(file, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.docker("run", "--rm", "-v", file+":/etc/file.txt", baseImage, "true")
+	if err == nil || !strings.Contains(err.Error(), "memory backend: binding "+file+" at /etc/file.txt is not supported: it mounts folders, not single files or sockets") {
+		t.Fatalf("file bind: %v", err)
+	}
+	made := filepath.Join(dir, "made", "here")
+	d.must(t, "run", "--rm", "-v", made+":/out", baseImage, "sh", "-c", "echo $((6*7)) > /out/answer")
+	if b, err := os.ReadFile(filepath.Join(made, "answer")); err != nil || string(b) != "42\n" {
+		t.Fatalf("folder bind: %q %v", b, err)
+	}
 }

@@ -76,6 +76,16 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		return container.CreateResponse{}, errdefs.InvalidParameter("no command specified")
 	}
 	id := newID()
+	if opts.HostConfig.NetworkMode.IsContainer() {
+		peer, err := e.sharedNetwork(opts.HostConfig.NetworkMode, opts.Networks, cfg.Hostname)
+		if err != nil {
+			return container.CreateResponse{}, err
+		}
+		// Stored by ID, as dockerd does, so a rename of the other
+		// container does not break the link.
+		opts.HostConfig.NetworkMode = container.NetworkMode("container:" + peer.ID)
+		cfg.Hostname = peer.Config.Hostname
+	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
 	}
@@ -118,8 +128,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	e.networks.mu.Lock()
 	planned, err := e.planEndpoints(id, name, hc.NetworkMode, opts.Networks)
 	var hosts []byte
+	netKind := networking(planned)
 	if err == nil {
-		if networking(planned) == backend.NetworkHost && opts.Config.Hostname == "" {
+		if netKind == backend.NetworkHost && opts.Config.Hostname == "" {
 			// As dockerd: on the host's network, the host's name.
 			if h, herr := os.Hostname(); herr == nil {
 				cfg.Hostname, rec.Config.Hostname = h, h
@@ -128,7 +139,11 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		for _, p := range planned {
 			rec.Endpoints = append(rec.Endpoints, p.ep)
 		}
-		hosts = e.hostsFile(rec, e.records())
+		all := e.records()
+		hosts = e.hostsFile(rec, all)
+		if hc.NetworkMode.IsContainer() {
+			netKind = e.networkingOf(networkPeer(rec, all)) // the other container's kind
+		}
 	}
 	e.networks.mu.Unlock()
 	if err != nil {
@@ -145,7 +160,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	}
 	rec.Handle, err = e.cfg.Backend.Create(ctx, backend.Spec{
 		ID: id, ImageID: img.ID, Config: cfg, Mounts: mounts, Hostname: cfg.Hostname, HostsFile: hosts,
-		Networking: networking(planned), ExtraHosts: slices.Clone(hc.ExtraHosts),
+		Networking: netKind, ExtraHosts: slices.Clone(hc.ExtraHosts),
 	})
 	if err != nil {
 		releaseAll()
@@ -183,6 +198,23 @@ func networking(planned []plannedEndpoint) backend.Networking {
 	case "host":
 		return backend.NetworkHost
 	case "null":
+		return backend.NetworkNone
+	}
+	return backend.NetworkIsolated
+}
+
+// networkingOf is the kind of network rec's first endpoint is on; callers
+// hold n.mu.
+func (e *Engine) networkingOf(rec record) backend.Networking {
+	if len(rec.Endpoints) == 0 {
+		return backend.NetworkIsolated
+	}
+	switch r := e.networks.byID[rec.Endpoints[0].NetworkID]; {
+	case r == nil:
+		return backend.NetworkIsolated
+	case r.Driver == "host":
+		return backend.NetworkHost
+	case r.Driver == "null":
 		return backend.NetworkNone
 	}
 	return backend.NetworkIsolated

@@ -13,17 +13,61 @@ import (
 )
 
 // modeNetwork is the network a NetworkMode names: "", "default" and
-// "bridge" are the default bridge. Other modes (container:<id>) are not
-// supported.
+// "bridge" are the default bridge. container:<id> names no network (see
+// sharedNetwork); as a network name it is refused.
 func modeNetwork(mode container.NetworkMode) (string, error) {
 	switch m := string(mode); {
 	case m == "" || m == "default":
 		return "bridge", nil
-	case strings.HasPrefix(m, "container:"):
-		return "", errdefs.NotImplemented("network mode %q is not supported: containers cannot share a network namespace here", m)
+	case mode.IsContainer():
+		return "", errdefs.InvalidParameter("network mode %q names a container, not a network", m)
 	default:
 		return m, nil
 	}
+}
+
+// sharedNetwork resolves --network container:<name|id>: the container
+// joins the other's network identity, with no endpoint of its own, as the
+// containers of a pod do (act runs `uses: docker://` steps this way). The
+// sandbox has no network stack, so what is shared is the identity the
+// engine keeps: the hostname and /etc/hosts.
+func (e *Engine) sharedNetwork(mode container.NetworkMode, cfgs map[string]*network.EndpointSettings, hostname string) (record, error) {
+	if len(cfgs) > 0 {
+		return record{}, errdefs.InvalidParameter("conflicting options: container type network can't be used with links or endpoint settings")
+	}
+	if hostname != "" {
+		return record{}, errdefs.InvalidParameter("conflicting options: hostname and the network mode")
+	}
+	peer, err := e.lookup(mode.ConnectedContainer())
+	if errdefs.IsNotFound(err) {
+		// dockerd accepts this create and fails the start; the hostname
+		// to share is needed now. Not NotFound: the docker CLI reads a 404
+		// from create as a missing image and starts a pull.
+		return record{}, errdefs.InvalidParameter("network mode %s: %v", mode, err)
+	}
+	if err != nil {
+		return record{}, err
+	}
+	rec, _ := peer.snapshot()
+	return rec, nil
+}
+
+// networkPeer is the record whose network identity rec uses: the container
+// named by container:<id>, followed through chains, or rec itself. all is
+// every container record.
+func networkPeer(rec record, all []record) record {
+	for range all { // bounded: each step moves to an older container
+		if !rec.HostConfig.NetworkMode.IsContainer() {
+			return rec
+		}
+		id := rec.HostConfig.NetworkMode.ConnectedContainer()
+		i := slices.IndexFunc(all, func(r record) bool { return r.ID == id })
+		if i < 0 {
+			return rec
+		}
+		rec = all[i]
+	}
+	return rec
 }
 
 // plannedEndpoint is an endpoint to add with the network it is on.
@@ -105,6 +149,9 @@ func (e *Engine) planEndpoints(cid, name string, mode container.NetworkMode, cfg
 }
 
 func (e *Engine) planEndpointsOf(cid, name string, mode container.NetworkMode, cfgs map[string]*network.EndpointSettings) ([]plannedEndpoint, error) {
+	if mode.IsContainer() {
+		return nil, nil // the other container's endpoints serve it
+	}
 	primary, err := modeNetwork(mode)
 	if err != nil {
 		return nil, err

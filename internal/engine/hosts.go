@@ -24,7 +24,7 @@ func (e *Engine) refreshHosts(ctx context.Context, networkIDs []string, self str
 	all := e.records()
 	for _, rec := range all {
 		touched := rec.ID == self
-		for _, ep := range rec.Endpoints {
+		for _, ep := range networkPeer(rec, all).Endpoints {
 			touched = touched || slices.Contains(networkIDs, ep.NetworkID)
 		}
 		if !touched || rec.State.Status == container.StateRemoving {
@@ -49,6 +49,7 @@ func (e *Engine) refreshOwnHosts(ctx context.Context, id string) {
 // user-defined network it is on, the other containers there by name,
 // aliases and short ID. all is every container record; callers hold n.mu.
 func (e *Engine) hostsFile(rec record, all []record) []byte {
+	rec = networkPeer(rec, all) // container:<id> shares the other's file
 	var b strings.Builder
 	b.WriteString("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
 		"fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")

@@ -45,6 +45,15 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 	if c.rec.State.Status == container.StateRemoving {
 		return errdefs.Conflict("container is marked for removal and cannot be started")
 	}
+	if mode := c.rec.HostConfig.NetworkMode; mode.IsContainer() {
+		peer, err := e.lookup(mode.ConnectedContainer())
+		if err != nil {
+			return errdefs.Conflict("cannot join network namespace of container %s: %v", mode.ConnectedContainer(), err)
+		}
+		if prec, _ := peer.snapshot(); !prec.State.Running {
+			return errdefs.Conflict("cannot join network of a non running container: %s", prec.ID)
+		}
+	}
 	run, stdio := c.newRun()
 	// Attached clients join the run before the process can write.
 	for _, s := range c.pendingAttach {

@@ -292,3 +292,49 @@ func TestCreateNetworkErrors(t *testing.T) {
 }
 
 func isForbidden(err error) bool { return errors.Is(err, errdefs.ErrForbidden) }
+
+// TestContainerNetworkMode checks --network container:<name>: no endpoint
+// of its own, the other container's hostname and /etc/hosts, and a start
+// refused while the other container is not running (as dockerd).
+func TestContainerNetworkMode(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	if _, err := v.e.NetworkCreate(ctx, network.CreateRequest{Name: "pod"}); err != nil {
+		t.Fatal(err)
+	}
+	job := v.create("job", []string{"pod"}, map[string][]string{"pod": {"svc"}})
+	create := func(hc container.HostConfig, cfg container.Config) (string, error) {
+		cfg.Image, cfg.Cmd = "sockerless/base:latest", []string{"tail", "-f", "/dev/null"}
+		resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: cfg, HostConfig: hc})
+		return resp.ID, err
+	}
+	step, err := create(container.HostConfig{NetworkMode: "container:job"}, container.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.inspect(step)
+	if got.HostConfig.NetworkMode != container.NetworkMode("container:"+job) || len(got.NetworkSettings.Networks) != 0 {
+		t.Errorf("mode %q, networks %v; want container:%s and none of its own", got.HostConfig.NetworkMode, got.NetworkSettings.Networks, job)
+	}
+	if want := v.inspect(job).Config.Hostname; got.Config.Hostname != want {
+		t.Errorf("hostname %q, want the job's %q", got.Config.Hostname, want)
+	}
+	if err := v.e.ContainerStart(ctx, step); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "cannot join network of a non running container") {
+		t.Fatalf("start while the job is not running: %v", err)
+	}
+	if err := v.e.ContainerStart(ctx, "job"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, step); err != nil {
+		t.Fatal(err)
+	}
+	if own, shared := v.hosts(job), v.hosts(step); own != shared || !strings.Contains(shared, "svc") {
+		t.Errorf("/etc/hosts of the step:\n%s\nwant the job's:\n%s", shared, own)
+	}
+	if _, err := create(container.HostConfig{NetworkMode: "container:job"}, container.Config{Hostname: "x"}); !errdefs.IsInvalidParameter(err) {
+		t.Errorf("hostname with container mode: %v", err)
+	}
+	if _, err := create(container.HostConfig{NetworkMode: "container:nosuch"}, container.Config{}); !errdefs.IsInvalidParameter(err) {
+		t.Errorf("unknown container: %v", err)
+	}
+}

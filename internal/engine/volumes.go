@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -132,8 +133,12 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 		}
 		ro := len(parts) == 3 && slices.Contains(strings.Split(parts[2], ","), "ro")
 		if filepath.IsAbs(parts[0]) {
-			if err := os.MkdirAll(parts[0], 0o755); err != nil { // -v creates a missing host folder
-				return nil, nil, errdefs.InvalidParameter("bind source %s: %v", parts[0], err)
+			if _, err := os.Stat(parts[0]); errors.Is(err, fs.ErrNotExist) {
+				// -v creates a missing host folder; an existing file or
+				// socket is bound as it is (if the backend can).
+				if err := os.MkdirAll(parts[0], 0o755); err != nil {
+					return nil, nil, errdefs.InvalidParameter("bind source %s: %v", parts[0], err)
+				}
 			}
 			if err := add(container.MountPoint{Type: mount.TypeBind, Source: parts[0], Destination: filepath.Clean(parts[1]), RW: !ro, Mode: modeOf(ro, ""), Propagation: mount.PropagationRPrivate}); err != nil {
 				return nil, nil, err

@@ -90,6 +90,31 @@ func TestNativeBinaryRefused(t *testing.T) {
 	}
 }
 
+// TestRsyncRefusesWhatItDoesNotDo checks that the sandbox's local rsync
+// names what it lacks instead of copying something else (its copies are
+// compared with real rsync in the corpus).
+func TestRsyncRefusesWhatItDoesNotDo(t *testing.T) {
+	c := newTestContainer(t, newTestEngine(t), newTestRoot(t))
+	for _, tc := range []struct {
+		args   []string
+		status int
+		stderr string
+	}{
+		{[]string{"rsync", "--delete", "-a", "/etc/", "/tmp/x"}, 1, "option --delete is not supported by the memory backend's rsync"},
+		{[]string{"rsync", "-az", "/etc/", "/tmp/x"}, 1, "option -z is not supported by the memory backend's rsync"},
+		{[]string{"rsync", "-a", "/etc/", "host:/tmp/x"}, 1, "host:/tmp/x: remote transfers are not supported by the memory backend"},
+		{[]string{"rsync", "-a", "/etc/passwd"}, 1, "copies between local paths"},
+	} {
+		r := run(t, c, "", tc.args...)
+		if r.status != tc.status || !strings.Contains(r.stderr, tc.stderr) {
+			t.Errorf("%q: status %d, stderr %q; want %d and %q", tc.args, r.status, r.stderr, tc.status, tc.stderr)
+		}
+	}
+	if r := run(t, c, "", "ls", "/tmp"); r.stdout != "" {
+		t.Errorf("a refused rsync wrote into /tmp: %q", r.stdout)
+	}
+}
+
 // TestWasmProgramInRoot runs a WASI program that the image carries, by path
 // and from $PATH; it sees the container's files only.
 func TestWasmProgramInRoot(t *testing.T) {

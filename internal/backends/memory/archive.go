@@ -4,10 +4,12 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -25,26 +27,41 @@ func (b *Backend) StatPath(ctx context.Context, h backend.Handle, p string) (con
 	return statPath(c.FS(), p)
 }
 
+// statPath stats p as dockerd's archive endpoints do: a trailing "/" or
+// "/." follows a symlink and requires a folder, and "DIR/." is named "."
+// (its tar entries are "./…", which docker cp reads as "the folder's
+// contents"). A symlink's LinkTarget is the path it resolves to.
 func statPath(fsys *confine.FS, p string) (container.PathStat, error) {
-	p = path.Clean("/" + p)
-	fi, err := fsys.Lstat(p)
+	clean := path.Clean("/" + p)
+	dirOnly := strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.")
+	stat := fsys.Lstat
+	if dirOnly {
+		stat = fsys.Stat
+	}
+	fi, err := stat(clean)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return container.PathStat{}, errdefs.NotFound("Could not find the file %s in container", p)
 		}
 		return container.PathStat{}, err
 	}
-	st := container.PathStat{Name: path.Base(p), Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
+	if dirOnly && !fi.IsDir() {
+		return container.PathStat{}, fmt.Errorf("lstat %s: not a directory", p)
+	}
+	st := container.PathStat{Name: path.Base(clean), Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
+	if strings.HasSuffix(p, "/.") {
+		st.Name = "."
+	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		if st.LinkTarget, err = fsys.Readlink(p); err != nil {
+		if st.LinkTarget, err = fsys.Realpath(clean); err != nil {
 			return container.PathStat{}, err
 		}
 	}
 	return st, nil
 }
 
-// GetArchive writes a tar of p whose top entry is p's base name, as docker
-// cp expects.
+// GetArchive writes a tar of p whose top entry is named as statPath names
+// it, as docker cp expects.
 func (b *Backend) GetArchive(ctx context.Context, h backend.Handle, p string, w io.Writer) (container.PathStat, error) {
 	c, err := b.container(h)
 	if err != nil {
@@ -54,8 +71,16 @@ func (b *Backend) GetArchive(ctx context.Context, h backend.Handle, p string, w 
 	if err != nil {
 		return st, err
 	}
+	src := path.Clean("/" + p)
+	if st.Mode.IsDir() {
+		// A trailing slash may have followed a link: walk the folder it
+		// names, under the name the client asked for.
+		if src, err = c.FS().Realpath(src); err != nil {
+			return st, err
+		}
+	}
 	tw := tar.NewWriter(w)
-	if err := addToTar(ctx, c.FS(), tw, path.Clean("/"+p), st.Name); err != nil {
+	if err := addToTar(ctx, c.FS(), tw, src, st.Name); err != nil {
 		return st, err
 	}
 	return st, tw.Close()

@@ -125,6 +125,13 @@ func (b *Backend) dir(id string) string { return filepath.Join(b.cfg.DataRoot, "
 // Create makes the root folder from the image and writes /etc/hosts and
 // /etc/hostname, as Docker does for every container.
 func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle, error) {
+	for _, m := range spec.Mounts {
+		// The sandbox mounts folders; a single file or a socket (act binds
+		// /var/run/docker.sock by default) cannot be one.
+		if fi, err := os.Stat(m.Source); err == nil && !fi.IsDir() {
+			return backend.Handle{}, errdefs.NotImplemented("%s backend: binding %s at %s is not supported: it mounts folders, not single files or sockets", Name, m.Source, m.Target)
+		}
+	}
 	dir := b.dir(spec.ID)
 	root := filepath.Join(dir, "rootfs")
 	tmpl, err := b.template(ctx, spec.ImageID)

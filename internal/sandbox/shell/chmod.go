@@ -15,11 +15,23 @@ import (
 // container's FS like every other helper.
 //
 //	chmod [-R] [-f] [-v] MODE[,MODE]... FILE...
+//
+// Options may also follow the mode or the files (`chmod g-w -R DIR`, as
+// gitlab-ci-local runs it), as with GNU and BusyBox chmod; `--` ends them.
 func runChmod(ctx context.Context, s *Shell, req *request) int {
-	args := req.args[1:]
 	recursive, quiet := false, false
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") && !isModeArg(args[0]) {
-		for _, c := range args[0][1:] {
+	var args []string
+	endOfOptions := false
+	for _, a := range req.args[1:] {
+		switch {
+		case !endOfOptions && a == "--": // also a valid symbolic mode; the end of options wins
+			endOfOptions = true
+			continue
+		case endOfOptions || len(a) < 2 || a[0] != '-' || isModeArg(a):
+			args = append(args, a)
+			continue
+		}
+		for _, c := range a[1:] {
 			switch c {
 			case 'R':
 				recursive = true
@@ -31,7 +43,6 @@ func runChmod(ctx context.Context, s *Shell, req *request) int {
 				return 1
 			}
 		}
-		args = args[1:]
 	}
 	if len(args) < 2 {
 		fmt.Fprintln(req.stderr, "chmod: missing operand")

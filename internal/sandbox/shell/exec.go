@@ -130,8 +130,27 @@ func (s *Shell) execArgs(ctx context.Context, req *request) int {
 	if s.cfg.Applets[base] {
 		return s.runWasm(ctx, req, s.cfg.Userland, req.args)
 	}
+	if base == multiCall {
+		return s.runMultiCall(ctx, req)
+	}
 	fmt.Fprintf(req.stderr, "%s: not found\n", name)
 	return 127
+}
+
+// multiCall is BusyBox's own name: `busybox APPLET ARGS...` in scripts.
+const multiCall = "busybox"
+
+// runMultiCall runs `busybox APPLET ARGS...` as BusyBox does, by applet
+// name and not through $PATH: the helper standing in for the applet, or
+// the userland's applet. Anything else (no applet, --list, --help) goes to
+// the userland, which is BusyBox and answers as such.
+func (s *Shell) runMultiCall(ctx context.Context, req *request) int {
+	if len(req.args) > 1 {
+		if h, ok := helpers[req.args[1]]; ok {
+			return h(ctx, s, req.with(req.args[1:]))
+		}
+	}
+	return s.runWasm(ctx, req, s.cfg.Userland, req.args)
 }
 
 // nativeMessage is what a native executable gets, with exit status 126.
@@ -175,7 +194,7 @@ func (s *Shell) runFile(ctx context.Context, req *request, p, invoked string) (s
 		argv = append(argv, invoked)
 		return s.execArgs(ctx, req.with(append(argv, req.args[1:]...))), true
 	case isBinary(head):
-		if s.cfg.Applets[path.Base(p)] || helpers[path.Base(p)] != nil {
+		if s.cfg.Applets[path.Base(p)] || helpers[path.Base(p)] != nil || path.Base(p) == multiCall {
 			return 0, false
 		}
 		fmt.Fprintf(req.stderr, nativeMessage+"\n", p)

@@ -34,6 +34,7 @@ func init() {
 		"tail":     runTail,
 		"cat":      runCat,
 		"chmod":    runChmod,
+		"rsync":    runRsync,
 		"hostname": runHostname,
 		"nproc":    runNproc,
 	}
