@@ -26,12 +26,7 @@ func containerCases() []testCase {
 			s.do("start-again", check{}, http.MethodPost, "/containers/dt-life/start", nil)
 			s.do("inspect-running", stateValues, http.MethodGet, "/containers/dt-life/json", nil)
 			s.do("list-running", listValues, http.MethodGet, `/containers/json?filters={"name":["dt-life"]}`, nil)
-			s.do("pause", check{}, http.MethodPost, "/containers/dt-life/pause", nil)
-			s.do("pause-again", check{}, http.MethodPost, "/containers/dt-life/pause", nil)
-			s.do("inspect-paused", stateValues, http.MethodGet, "/containers/dt-life/json", nil)
-			s.do("list-paused", listValues, http.MethodGet, `/containers/json?filters={"status":["paused"],"label":["`+labelKey+`"]}`, nil)
-			s.do("unpause", check{}, http.MethodPost, "/containers/dt-life/unpause", nil)
-			s.do("unpause-again", check{}, http.MethodPost, "/containers/dt-life/unpause", nil)
+			s.do("unpause-running", check{}, http.MethodPost, "/containers/dt-life/unpause", nil)
 			s.do("stop", check{}, http.MethodPost, "/containers/dt-life/stop?t=1", nil)
 			s.do("stop-again", check{}, http.MethodPost, "/containers/dt-life/stop?t=1", nil)
 			s.do("inspect-stopped", stateValues, http.MethodGet, "/containers/dt-life/json", nil)
@@ -45,6 +40,16 @@ func containerCases() []testCase {
 			s.do("kill-stopped", check{}, http.MethodPost, "/containers/dt-life/kill", nil)
 			s.do("remove", check{}, http.MethodDelete, "/containers/dt-life", nil)
 			s.do("inspect-removed", check{}, http.MethodGet, "/containers/dt-life/json", nil)
+		}},
+		{"pause", func(s *session) {
+			s.run("dt-pause", spec{cmd: []string{"sh", "-c", "sleep 60"}})
+			s.do("pause", check{}, http.MethodPost, "/containers/dt-pause/pause", nil)
+			s.do("pause-again", check{}, http.MethodPost, "/containers/dt-pause/pause", nil)
+			s.do("inspect-paused", stateValues, http.MethodGet, "/containers/dt-pause/json", nil)
+			s.do("list-paused", listValues, http.MethodGet, `/containers/json?filters={"status":["paused"],"label":["`+labelKey+`"]}`, nil)
+			s.do("unpause", check{}, http.MethodPost, "/containers/dt-pause/unpause", nil)
+			s.do("unpause-again", check{}, http.MethodPost, "/containers/dt-pause/unpause", nil)
+			s.do("pause-unknown", check{}, http.MethodPost, "/containers/dt-nosuch/pause", nil)
 		}},
 		{"create-errors", func(s *session) {
 			s.create("dt-taken", spec{cmd: []string{"true"}})
