@@ -17,7 +17,6 @@ func attachCases() []testCase {
 			s.do("inspect", vals(".State.ExitCode", ".Config.OpenStdin", ".Config.StdinOnce", ".Config.AttachStdin"), http.MethodGet, "/containers/dt-attach/json", nil)
 			h = s.hijack("logs-after-exit", check{}, "/containers/dt-attach/attach?logs=1&stdout=1&stderr=1", nil)
 			h.drain()
-			s.hijack("stream-exited", check{}, "/containers/dt-attach/attach?stream=1&stdout=1", nil).drain()
 		}},
 		{"attach-tty", func(s *session) {
 			s.create("dt-attach-tty", spec{cmd: []string{"sh", "-c", "echo tty out; echo tty err >&2"}, tty: true})

@@ -3,6 +3,7 @@ package differential
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -22,14 +23,34 @@ type accepted struct {
 	used    bool
 }
 
-// readAccepted parses the table rows "| `case/step` | aspects | reason |".
-func readAccepted(path string) (map[string]*accepted, error) {
+// fieldRule is a JSON field left out of every body comparison, with why:
+// something the memory backend has no counterpart for (a containerd
+// descriptor, a masked /proc path), listed once instead of per interaction.
+type fieldRule struct {
+	path   string // ".HostConfig.MaskedPaths"; also matches under [] and [N]
+	reason string
+	used   bool
+}
+
+// drops reports whether a rendered "path: shape" line falls under the rule.
+func (r *fieldRule) drops(line string) bool {
+	p, _, _ := strings.Cut(line, ": ")
+	if i := strings.Index(p, "]"); strings.HasPrefix(p, "[") && i > 0 {
+		p = p[i+1:]
+	}
+	return p == r.path || strings.HasPrefix(p, r.path+".") || strings.HasPrefix(p, r.path+"[")
+}
+
+// readAccepted parses the table rows "| `case/step` | aspects | reason |"
+// and the field rows "| `.Path` | reason |".
+func readAccepted(path string) (map[string]*accepted, []*fieldRule, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() { _ = f.Close() }() // read-only
 	out := map[string]*accepted{}
+	var fields []*fieldRule
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -37,28 +58,62 @@ func readAccepted(path string) (map[string]*accepted, error) {
 			continue
 		}
 		cols := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cols) == 2 && strings.HasPrefix(cols[0], "`.") {
+			r := &fieldRule{path: strings.Trim(cols[0], "`"), reason: strings.TrimSpace(cols[1])}
+			if r.reason == "" {
+				return nil, nil, fmt.Errorf("%s:%d: %s has no reason", path, n, r.path)
+			}
+			fields = append(fields, r)
+			continue
+		}
 		if len(cols) != 3 {
-			return nil, fmt.Errorf("%s:%d: want 3 columns (interaction, aspects, reason), got %d", path, n, len(cols))
+			return nil, nil, fmt.Errorf("%s:%d: want 3 columns (interaction, aspects, reason) or 2 (field, reason), got %d", path, n, len(cols))
 		}
 		id := strings.Trim(cols[0], "`")
 		if _, dup := out[id]; dup {
-			return nil, fmt.Errorf("%s:%d: %s listed twice", path, n, id)
+			return nil, nil, fmt.Errorf("%s:%d: %s listed twice", path, n, id)
 		}
 		a := &accepted{reason: strings.TrimSpace(cols[2])}
 		for _, asp := range strings.Split(cols[1], ",") {
 			a.aspects = append(a.aspects, strings.TrimSpace(asp))
 		}
 		if a.reason == "" {
-			return nil, fmt.Errorf("%s:%d: %s has no reason", path, n, id)
+			return nil, nil, fmt.Errorf("%s:%d: %s has no reason", path, n, id)
 		}
 		out[id] = a
 	}
-	return out, sc.Err()
+	return out, fields, sc.Err()
+}
+
+// applyFields removes the lines under the field rules from both rendered
+// bodies, marking the rules that removed a line that differed.
+func applyFields(a, b string, rules []*fieldRule) (string, string) {
+	as, bs := strings.Split(a, "\n"), strings.Split(b, "\n")
+	keep := func(lines, other []string) []string {
+		var out []string
+		for _, l := range lines {
+			dropped := false
+			for _, r := range rules {
+				if r.drops(l) {
+					dropped = true
+					if !slices.Contains(other, l) {
+						r.used = true
+					}
+				}
+			}
+			if !dropped {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	return strings.Join(keep(as, bs), "\n"), strings.Join(keep(bs, as), "\n")
 }
 
 // verdict is the outcome of comparing one interaction.
 type verdict struct {
 	id      string
+	strict  bool     // identical even before the field rules
 	aspects []string // the aspects that differ
 	diff    string
 	reason  string // set when every differing aspect is accepted
@@ -68,7 +123,7 @@ func (v verdict) match() bool { return len(v.aspects) == 0 }
 
 // compare pairs the interactions of one case by label and compares each
 // pair aspect by aspect.
-func compare(caseName string, ref, sut *target, refOut, sutOut []*interaction) ([]verdict, error) {
+func compare(caseName string, ref, sut *target, refOut, sutOut []*interaction, rules []*fieldRule) ([]verdict, error) {
 	byLabel := func(list []*interaction) (map[string]*interaction, []string, error) {
 		m := map[string]*interaction{}
 		var order []string
@@ -104,6 +159,10 @@ func compare(caseName string, ref, sut *target, refOut, sutOut []*interaction) (
 		if in, ok := sutBy[l]; ok {
 			b = sut.render(in)
 		}
+		v.strict = maps.Equal(a, b)
+		if a["body"] != b["body"] {
+			a["body"], b["body"] = applyFields(a["body"], b["body"], rules)
+		}
 		keys := map[string]bool{}
 		for k := range a {
 			keys[k] = true
@@ -129,7 +188,7 @@ func compare(caseName string, ref, sut *target, refOut, sutOut []*interaction) (
 
 // judge applies the accepted differences and returns the report and the
 // problems that fail the test.
-func judge(verdicts []verdict, acc map[string]*accepted) (report string, matched int, problems []string) {
+func judge(verdicts []verdict, acc map[string]*accepted, rules []*fieldRule) (report string, matched, strict int, problems []string) {
 	var b strings.Builder
 	for i := range verdicts {
 		v := &verdicts[i]
@@ -140,6 +199,9 @@ func judge(verdicts []verdict, acc map[string]*accepted) (report string, matched
 		switch {
 		case v.match():
 			matched++
+			if v.strict {
+				strict++
+			}
 			fmt.Fprintf(&b, "ok        %s\n", v.id)
 			if a != nil {
 				problems = append(problems, fmt.Sprintf("%s: listed as an accepted difference but matches: remove it from %s", v.id, acceptedFile))
@@ -157,8 +219,13 @@ func judge(verdicts []verdict, acc map[string]*accepted) (report string, matched
 			problems = append(problems, fmt.Sprintf("%s: listed in %s but no such interaction ran", id, acceptedFile))
 		}
 	}
+	for _, r := range rules {
+		if !r.used {
+			problems = append(problems, fmt.Sprintf("field %s: listed in %s but never differs: remove it", r.path, acceptedFile))
+		}
+	}
 	slices.Sort(problems)
-	return b.String(), matched, problems
+	return b.String(), matched, strict, problems
 }
 
 // lineDiff lists the lines only in a (-) and only in b (+): rendered

@@ -79,7 +79,7 @@ func TestDifferential(t *testing.T) {
 	tarball := testenv.ImageTarball(t, "busybox-image.tar")
 	ref := newTarget(t, "engine", engineHost)
 	requireImage(t, ref.cli, image)
-	acc, err := readAccepted(acceptedFile)
+	acc, rules, err := readAccepted(acceptedFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,17 +99,18 @@ func TestDifferential(t *testing.T) {
 	for _, tc := range allCases() {
 		refOut := runCase(ref, tc)
 		sutOut := runCase(sut, tc)
-		vs, err := compare(tc.name, ref, sut, refOut, sutOut)
+		vs, err := compare(tc.name, ref, sut, refOut, sutOut, rules)
 		if err != nil {
 			t.Fatal(err)
 		}
 		verdicts = append(verdicts, vs...)
 		total += len(vs)
 	}
-	report, matched, problems := judge(verdicts, acc)
+	report, matched, strict, problems := judge(verdicts, acc, rules)
 	fidelity := float64(matched) / float64(total)
-	summary := fmt.Sprintf("fidelity vs Docker %s (API %s): %d/%d interactions match (%.1f %%), %d differ (see %s)",
-		ref.serverVersion, ref.maxAPI, matched, total, 100*fidelity, total-matched, acceptedFile)
+	summary := fmt.Sprintf("fidelity vs the current Docker engine (API %s): %d/%d interactions match (%.1f %%); "+
+		"%d identical before the %d field rules; %d differ, each listed in %s",
+		ref.maxAPI, matched, total, 100*fidelity, strict, len(rules), total-matched, acceptedFile)
 	report += summary + "\n"
 	if path := os.Getenv("SOCKERLESS_FIDELITY_REPORT"); path != "" {
 		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {

@@ -239,7 +239,7 @@ func isSingleReference(refs []reference.Named) bool {
 func (s *Store) Prune(ctx context.Context) (image.PruneReport, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	report := image.PruneReport{ImagesDeleted: []image.DeleteResponse{}}
+	var report image.PruneReport // nothing pruned is null, as dockerd
 	err := s.mutateLocked(func() error {
 		for id, rec := range s.images {
 			if err := ctx.Err(); err != nil {
