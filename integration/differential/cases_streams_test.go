@@ -42,7 +42,9 @@ func logsCases() []testCase {
 			s.do("both", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&stderr=1", nil)
 			s.do("stdout", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1", nil)
 			s.do("stderr", stream, http.MethodGet, "/containers/dt-logs/logs?stderr=1", nil)
-			s.do("tail", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&stderr=1&tail=1", nil)
+			// One stream only: the engine logs stdout and stderr through
+			// separate copiers, so their order across streams is not fixed.
+			s.do("tail", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&tail=1", nil)
 			s.do("tail-zero", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&tail=0", nil)
 			s.do("timestamps", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&timestamps=1", nil)
 			s.do("follow-exited", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&follow=1", nil)

@@ -32,13 +32,25 @@ type fieldRule struct {
 	used   bool
 }
 
-// drops reports whether a rendered "path: shape" line falls under the rule.
+// drops reports whether a rendered "path: shape" line falls under the rule:
+// the rule's path is a prefix of the line's (whole segments; "*" stands for
+// any one segment, such as a network's name), after a leading [] or [N].
 func (r *fieldRule) drops(line string) bool {
 	p, _, _ := strings.Cut(line, ": ")
 	if i := strings.Index(p, "]"); strings.HasPrefix(p, "[") && i > 0 {
 		p = p[i+1:]
 	}
-	return p == r.path || strings.HasPrefix(p, r.path+".") || strings.HasPrefix(p, r.path+"[")
+	segs := strings.Split(strings.ReplaceAll(p, "[]", ""), ".")
+	want := strings.Split(r.path, ".")
+	if len(segs) < len(want) {
+		return false
+	}
+	for i, w := range want {
+		if w != "*" && w != segs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // readAccepted parses the table rows "| `case/step` | aspects | reason |"

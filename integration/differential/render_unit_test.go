@@ -65,3 +65,20 @@ func TestNormalize(t *testing.T) {
 		t.Errorf("names changed: %q", got)
 	}
 }
+
+func TestFieldRuleDrops(t *testing.T) {
+	r := &fieldRule{path: ".NetworkSettings.Networks.*.EndpointID"}
+	for line, want := range map[string]bool{
+		`.NetworkSettings.Networks.none.EndpointID: ""`:     true,
+		`[].NetworkSettings.Networks.dt-net.EndpointID: ""`: true,
+		`.NetworkSettings.Networks.none.NetworkID: string`:  false,
+		`.NetworkSettings.Networks: {}`:                     false,
+	} {
+		if got := r.drops(line); got != want {
+			t.Errorf("%s: drops = %v, want %v", line, got, want)
+		}
+	}
+	if !(&fieldRule{path: ".HostConfig.MaskedPaths"}).drops(".HostConfig.MaskedPaths[]: string") {
+		t.Errorf("a rule must cover the elements of a list")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
 	"github.com/sockerless/sockerless/internal/errdefs"
+	"github.com/sockerless/sockerless/internal/filters"
 )
 
 // systemRoutes registers /_ping, /version, /info, /events and /system/df.
@@ -92,7 +93,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, b SystemBackend)
 	if !until.IsZero() && until.Before(since) {
 		return errdefs.InvalidParameter("`since` time (%s) cannot be after `until` time (%s)", r.Form.Get("since"), r.Form.Get("until"))
 	}
-	f, err := filterValue(r, "config", "container", "daemon", "event", "image", "label", "network", "node", "plugin", "scope", "secret", "service", "type", "volume")
+	// As dockerd, events take any filter key: unknown ones match nothing.
+	f, err := filters.Parse(r.Form.Get("filters"))
 	if err != nil {
 		return err
 	}
