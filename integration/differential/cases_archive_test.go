@@ -3,6 +3,7 @@ package differential
 import (
 	"archive/tar"
 	"bytes"
+	"io"
 	"net/http"
 )
 
@@ -40,3 +41,5 @@ func archiveCases() []testCase {
 		}},
 	}
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

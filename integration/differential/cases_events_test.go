@@ -30,7 +30,8 @@ func eventCases() []testCase {
 			s.do("volume", eventValues, http.MethodGet, "/events?"+window+`&filters={"volume":["dt-ev-vol"]}`, nil)
 			s.do("network", eventValues, http.MethodGet, "/events?"+window+`&filters={"network":["dt-ev-net"],"type":["network"]}`, nil)
 			s.do("type-event", eventValues, http.MethodGet, "/events?"+window+`&filters={"type":["container"],"event":["die"],"container":["dt-ev"]}`, nil)
-			s.do("bad-filter", check{}, http.MethodGet, "/events?"+window+`&filters={"nonsense":["x"]}`, nil)
+			s.do("unknown-filter-key", eventValues, http.MethodGet, "/events?"+window+`&filters={"nonsense":["x"],"container":["dt-ev"],"type":["container"]}`, nil)
+			s.do("bad-filter-json", check{}, http.MethodGet, "/events?"+window+`&filters={"container":`, nil)
 			s.do("bad-type", check{}, http.MethodGet, "/events?"+window+`&filters={"type":["nonsense"]}`, nil)
 			s.do("until-before-since", check{}, http.MethodGet, fmt.Sprintf("/events?since=%d&until=%d", until, since), nil)
 		}},

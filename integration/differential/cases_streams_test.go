@@ -42,9 +42,12 @@ func logsCases() []testCase {
 			s.do("both", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&stderr=1", nil)
 			s.do("stdout", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1", nil)
 			s.do("stderr", stream, http.MethodGet, "/containers/dt-logs/logs?stderr=1", nil)
-			// One stream only: the engine logs stdout and stderr through
-			// separate copiers, so their order across streams is not fixed.
-			s.do("tail", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&tail=1", nil)
+			// tail on a container writing to one stream only: the engine
+			// logs stdout and stderr through separate copiers, so the order
+			// of lines across streams (and which is last) is not fixed.
+			s.run("dt-logs-out", spec{cmd: []string{"sh", "-c", "echo one; echo two; echo three"}})
+			s.waitExit("dt-logs-out")
+			s.do("tail", stream, http.MethodGet, "/containers/dt-logs-out/logs?stdout=1&tail=1", nil)
 			s.do("tail-zero", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&tail=0", nil)
 			s.do("timestamps", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&timestamps=1", nil)
 			s.do("follow-exited", stream, http.MethodGet, "/containers/dt-logs/logs?stdout=1&follow=1", nil)
