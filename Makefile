@@ -5,17 +5,18 @@ GO ?= go
 CACHE ?= $(HOME)/.cache/sockerless
 export SOCKERLESS_CACHE := $(CACHE)
 
-.PHONY: all build test unit reference-engine clients verify-busybox bench lint
+.PHONY: all build test unit reference-engine engine fidelity clients verify-busybox bench lint
 
 all: build
 
 build:
 	$(GO) build ./...
 
-# The whole suite: static checks, the BusyBox rebuild check, a private
-# reference dockerd with offline test images, the third-party clients, then
-# every Go test with -race.
-test: lint verify-busybox reference-engine clients unit
+# The whole suite: static checks, the BusyBox rebuild check, the two private
+# reference engines with offline test images, the third-party clients, then
+# every Go test with -race (including the differential fidelity suite, whose
+# figure is printed last).
+test: lint verify-busybox reference-engine engine clients unit
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -37,14 +38,29 @@ reference-engine:
 clients:
 	hack/clients.sh install
 
+# The current Docker engine (moby v2), built once from the Go module proxy
+# into $(CACHE)/engine: the reference of integration/differential.
+engine:
+	hack/engine.sh start
+	eval "$$(hack/engine.sh env)" && DOCKER_HOST=$$SOCKERLESS_TEST_ENGINE_HOST hack/testimages.sh
+
 # The client tests write their pass counts per client and engine to
-# clients.out (go test shows a passing package's output only with -v). The
-# CI-runner corpora (integration/clients) run each case on sockerless and
-# on dockerd: more than go test's default 10 minutes.
+# clients.out, the differential suite its fidelity report to fidelity.out
+# (go test shows a passing package's output only with -v). The CI-runner
+# corpora (integration/clients) run each case on sockerless and on dockerd:
+# more than go test's default 10 minutes.
 unit:
-	rm -f clients.out; eval "$$(hack/dockerd.sh env)" && eval "$$(hack/clients.sh env)" && \
-	SOCKERLESS_CLIENTS_REPORT=$(CURDIR)/clients.out $(GO) test -race -count=1 -timeout 45m ./...; \
-	status=$$?; cat clients.out 2>/dev/null; exit $$status
+	rm -f clients.out fidelity.out; eval "$$(hack/dockerd.sh env)" && eval "$$(hack/clients.sh env)" && \
+	eval "$$(hack/engine.sh env)" && \
+	SOCKERLESS_CLIENTS_REPORT=$(CURDIR)/clients.out SOCKERLESS_FIDELITY_REPORT=$(CURDIR)/fidelity.out \
+	$(GO) test -race -count=1 -timeout 45m ./...; \
+	status=$$?; cat clients.out 2>/dev/null; grep -h '^fidelity' fidelity.out 2>/dev/null; exit $$status
+
+# Only the differential suite, with its full report.
+fidelity: engine
+	eval "$$(hack/engine.sh env)" && SOCKERLESS_FIDELITY_REPORT=$(CURDIR)/fidelity.out \
+	$(GO) test -count=1 -run TestDifferential ./integration/differential/; \
+	status=$$?; cat fidelity.out 2>/dev/null; exit $$status
 
 # Benchmarks against the reference dockerd, measured in the same run.
 bench: reference-engine clients

@@ -2,12 +2,16 @@ package dockerapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/moby/moby/api/types"
 )
 
 // containerAttach serves POST /containers/{name}/attach: it checks the
-// container (so a missing one is a plain 404), hijacks the connection and
+// container (a missing one is a 404 written as dockerd writes it, see
+// attachError), hijacks the connection and
 // hands the streams to the backend until the attach ends.
 //
 // Query: stdin, stdout, stderr, logs, stream, detachKeys.
@@ -15,7 +19,7 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request, b Conta
 	name := r.PathValue("name")
 	tty, err := containerTTY(r, b, name)
 	if err != nil {
-		return err
+		return s.attachError(w, r, err)
 	}
 	var sess *session
 	var sys io.Writer
@@ -52,13 +56,35 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request, b Conta
 	}
 	err = b.ContainerAttach(ctx, name, opts)
 	if sess == nil {
-		return err // not hijacked: a plain error response
+		if err != nil {
+			return s.attachError(w, r, err)
+		}
+		return nil
 	}
 	if err != nil && sess.ctx.Err() == nil {
 		s.reportInBand(sys, "", err)
 	}
 	if err := sess.close(); err != nil {
 		s.log.Debug("attach connection close", "container_id", name, "err", err)
+	}
+	return nil
+}
+
+// attachError answers an attach that failed before its stream started as
+// dockerd does: on the taken-over connection, a bare status line, the raw
+// stream's Content-Type and the message as text (none of the API headers).
+// Clients read it as the error of a refused upgrade.
+func (s *Server) attachError(w http.ResponseWriter, r *http.Request, err error) error {
+	conn, _, herr := http.NewResponseController(w).Hijack()
+	if herr != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }() // the error is all there is to send
+	status := FromError(err)
+	setHijackedStatus(w, status)
+	s.log.Debug("attach refused", "path", r.URL.Path, "status", status, "err", err)
+	if _, werr := fmt.Fprintf(conn, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n\r\n%s\r\n", status, http.StatusText(status), types.MediaTypeRawStream, err.Error()); werr != nil {
+		s.log.Debug("attach error not delivered", "path", r.URL.Path, "err", werr)
 	}
 	return nil
 }

@@ -52,6 +52,9 @@ func (s *Server) containerRoutes() {
 // containerCreate serves POST /containers/create?name=&platform=.
 func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request, b ContainerBackend) error {
 	var req container.CreateRequest
+	if r.ContentLength == 0 {
+		return errdefs.InvalidParameter("invalid JSON: EOF") // dockerd's wording for create
+	}
 	if err := s.readJSON(w, r, &req, true); err != nil {
 		return err
 	}
@@ -137,7 +140,7 @@ func (s *Server) containerUpdate(w http.ResponseWriter, r *http.Request, b Conta
 	if err != nil {
 		return err
 	}
-	resp.Warnings = nonNil(resp.Warnings)
+	// No warnings are null here, unlike create's [] (as dockerd).
 	return writeJSON(w, http.StatusOK, resp)
 }
 

@@ -109,7 +109,8 @@ func timeValue(r *http.Request, k string) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return time.Now().Add(-d), nil
 	}
-	return time.Time{}, errdefs.InvalidParameter("invalid value for %s: %q: not a Unix timestamp, RFC 3339 time or duration", k, s)
+	// dockerd's wording: it takes only Unix seconds here.
+	return time.Time{}, errdefs.InvalidParameter("invalid value for %q: invalid timestamp %q: invalid seconds %q: invalid syntax", k, s, sec)
 }
 
 // checkJSON refuses a body whose Content-Type is not application/json; no

@@ -1,10 +1,12 @@
 package dockerapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/moby/moby/api/pkg/authconfig"
+	"github.com/moby/moby/api/types/image"
 	"github.com/sockerless/sockerless/internal/errdefs"
 )
 
@@ -92,6 +94,9 @@ func (s *Server) imageGet(w http.ResponseWriter, r *http.Request, b ImageBackend
 		if err != nil {
 			return err
 		}
+		if !atLeast(r, "1.52") {
+			return writeLegacyImageInspect(w, img)
+		}
 		return writeJSON(w, http.StatusOK, img)
 	}
 	if name, ok := strings.CutSuffix(rest, "/history"); ok && name != "" {
@@ -157,4 +162,38 @@ func imagesPrune(w http.ResponseWriter, r *http.Request, b ImageBackend) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, rep)
+}
+
+// legacyImageFields are the fields API 1.51 and lower always sent, empty or
+// not, which the current types omit when empty (as dockerd's compat layer):
+// top-level ones and those of the image's Config.
+var (
+	legacyImageFields  = map[string]any{"Parent": "", "Comment": "", "DockerVersion": "", "Author": ""}
+	legacyConfigFields = map[string]any{"Cmd": nil, "Entrypoint": nil, "Env": nil, "Labels": nil, "OnBuild": nil, "User": "", "Volumes": nil, "WorkingDir": ""}
+)
+
+// writeLegacyImageInspect writes an image inspect with the fields of
+// legacyImageFields and legacyConfigFields filled in where missing.
+func writeLegacyImageInspect(w http.ResponseWriter, img image.InspectResponse) error {
+	b, err := json.Marshal(img)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	addMissing(m, legacyImageFields)
+	if cfg, ok := m["Config"].(map[string]any); ok {
+		addMissing(cfg, legacyConfigFields)
+	}
+	return writeJSON(w, http.StatusOK, m)
+}
+
+func addMissing(m, defaults map[string]any) {
+	for k, v := range defaults {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
 }

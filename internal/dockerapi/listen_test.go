@@ -112,7 +112,9 @@ func TestEventsStream(t *testing.T) {
 	if !gotFilter.Match("type", "container") || gotFilter.Match("type", "image") {
 		t.Errorf("filters reached the backend as %v", gotFilter)
 	}
-	if status, _, body := do(t, "GET", ts.URL+`/events?filters={"colour":["red"]}`, "", ""); status != 400 || !strings.Contains(body, "invalid filter 'colour'") {
+	// Unknown keys reach the backend (as dockerd, which matches nothing on
+	// them); malformed JSON does not.
+	if status, _, body := do(t, "GET", ts.URL+`/events?filters={"colour":`, "", ""); status != 400 || !strings.Contains(body, "invalid filter") {
 		t.Errorf("bad filter: %d %s", status, body)
 	}
 }

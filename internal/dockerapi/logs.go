@@ -22,7 +22,7 @@ func logsOptions(r *http.Request) (LogsOptions, error) {
 		Tail:       -1,
 	}
 	if !o.Stdout && !o.Stderr {
-		return o, errdefs.InvalidParameter("Bad parameters: you must choose at least one stream")
+		return o, errdefs.InvalidParameter("must specify at least one of 'stdout' or 'stderr'")
 	}
 	var err error
 	if o.Since, err = timeValue(r, "since"); err != nil {

@@ -120,6 +120,5 @@ func networksPrune(w http.ResponseWriter, r *http.Request, b NetworkBackend) err
 	if err != nil {
 		return err
 	}
-	rep.NetworksDeleted = nonNil(rep.NetworksDeleted)
 	return writeJSON(w, http.StatusOK, rep)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/api/types/volume"
 	"github.com/sockerless/sockerless/internal/errdefs"
+	"github.com/sockerless/sockerless/internal/filters"
 )
 
 // systemRoutes registers /_ping, /version, /info, /events and /system/df.
@@ -92,7 +93,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, b SystemBackend)
 	if !until.IsZero() && until.Before(since) {
 		return errdefs.InvalidParameter("`since` time (%s) cannot be after `until` time (%s)", r.Form.Get("since"), r.Form.Get("until"))
 	}
-	f, err := filterValue(r, "config", "container", "daemon", "event", "image", "label", "network", "node", "plugin", "scope", "secret", "service", "type", "volume")
+	// As dockerd, events take any filter key: unknown ones match nothing.
+	f, err := filters.Parse(r.Form.Get("filters"))
 	if err != nil {
 		return err
 	}
@@ -156,15 +158,15 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, b SystemBackend)
 	}
 }
 
-// legacyDiskUsage adds the fields dockerd sends for API < 1.52, which the
-// docker CLI up to v28 reads for `docker system df`.
+// legacyDiskUsage is what dockerd sends for API < 1.52 (and what the docker
+// CLI up to v28 reads for `docker system df`): only the lists, each present
+// when its kind was asked for.
 type legacyDiskUsage struct {
-	LayersSize int64
-	Images     []image.Summary
-	Containers []container.Summary
-	Volumes    []volume.Volume
-	BuildCache []build.CacheRecord
-	system.DiskUsage
+	LayersSize int64               `json:"LayersSize,omitempty"`
+	Images     []image.Summary     `json:"Images,omitzero"`
+	Containers []container.Summary `json:"Containers,omitzero"`
+	Volumes    []volume.Volume     `json:"Volumes,omitzero"`
+	BuildCache []build.CacheRecord `json:"BuildCache,omitzero"`
 }
 
 // diskUsage serves GET /system/df with the `type` selection of API 1.42.
@@ -211,28 +213,18 @@ func (s *Server) diskUsage(w http.ResponseWriter, r *http.Request, b SystemBacke
 // lists; a kind that was asked for is an empty list, never null.
 func toLegacyDiskUsage(du system.DiskUsage) legacyDiskUsage {
 	var l legacyDiskUsage
-	// Copy each usage before clearing Items: the backend owns the original.
 	if u := du.ImageUsage; u != nil {
-		c := *u
-		l.LayersSize, l.Images, c.Items = c.TotalSize, nonNil(c.Items), nil
-		du.ImageUsage = &c
+		l.LayersSize, l.Images = u.TotalSize, nonNil(u.Items)
 	}
 	if u := du.ContainerUsage; u != nil {
-		c := *u
-		l.Containers, c.Items = nonNil(c.Items), nil
-		du.ContainerUsage = &c
+		l.Containers = nonNil(u.Items)
 	}
 	if u := du.VolumeUsage; u != nil {
-		c := *u
-		l.Volumes, c.Items = nonNil(c.Items), nil
-		du.VolumeUsage = &c
+		l.Volumes = nonNil(u.Items)
 	}
 	if u := du.BuildCacheUsage; u != nil {
-		c := *u
-		l.BuildCache, c.Items = nonNil(c.Items), nil
-		du.BuildCacheUsage = &c
+		l.BuildCache = nonNil(u.Items)
 	}
-	l.DiskUsage = du
 	return l
 }
 

@@ -69,7 +69,6 @@ func (s *Server) wrap(h apiFunc) http.Handler {
 		hdr.Set("Server", fmt.Sprintf("Docker/%s (linux)", s.cfg.ServerVersion))
 		hdr.Set("Api-Version", s.cfg.MaxAPIVersion)
 		hdr.Set("Ostype", "linux")
-		hdr.Set("Docker-Experimental", "false")
 
 		prefix, _ := r.Context().Value(prefixKey{}).(string)
 		v := prefix
@@ -83,6 +82,9 @@ func (s *Server) wrap(h apiFunc) http.Handler {
 		case versions.GreaterThan(v, s.cfg.MaxAPIVersion):
 			err = versionError(v, "", s.cfg.MaxAPIVersion)
 		default:
+			// dockerd's experimental middleware runs after the version
+			// check: a refused version gets no Docker-Experimental header.
+			hdr.Set("Docker-Experimental", "false")
 			err = h(w, r.WithContext(context.WithValue(r.Context(), versionKey{}, v)))
 		}
 		if err != nil {

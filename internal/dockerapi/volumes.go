@@ -55,8 +55,7 @@ func volumeList(w http.ResponseWriter, r *http.Request, b VolumeBackend) error {
 	if err != nil {
 		return err
 	}
-	list.Volumes = nonNil(list.Volumes)
-	list.Warnings = nonNil(list.Warnings)
+	list.Volumes = nonNil(list.Volumes) // no warnings stay null, as dockerd
 	return writeJSON(w, http.StatusOK, list)
 }
 

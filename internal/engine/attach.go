@@ -121,7 +121,7 @@ func (e *Engine) ContainerResize(ctx context.Context, name string, height, width
 	proc := c.proc
 	c.mu.Unlock()
 	if proc == nil {
-		return errdefs.Conflict("Container %s is not running", c.rec.ID)
+		return errdefs.Conflict("container %s is not running", c.rec.ID)
 	}
 	return proc.Resize(ctx, width, height)
 }

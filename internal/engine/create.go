@@ -61,6 +61,9 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if opts.Config.Image == "" {
 		return container.CreateResponse{}, errdefs.InvalidParameter("no image specified")
 	}
+	if err := container.ValidateRestartPolicy(opts.HostConfig.RestartPolicy); err != nil {
+		return container.CreateResponse{}, errdefs.InvalidParameter("%v", err)
+	}
 	if len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts {
 		return container.CreateResponse{}, e.unsupported("publishing ports (-p, -P)")
 	}

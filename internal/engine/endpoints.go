@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -218,11 +219,12 @@ func (e *Engine) planEndpointsOf(cid, name string, mode container.NetworkMode, c
 func (e *Engine) NetworkConnect(ctx context.Context, ref string, req network.ConnectRequest) error {
 	e.networks.mu.Lock()
 	defer e.networks.mu.Unlock()
-	r, err := e.networks.find(ref)
+	// The container first, as dockerd.
+	c, err := e.lookup(req.Container)
 	if err != nil {
 		return err
 	}
-	c, err := e.lookup(req.Container)
+	r, err := e.networks.find(ref)
 	if err != nil {
 		return err
 	}
@@ -274,7 +276,8 @@ func (e *Engine) NetworkDisconnect(ctx context.Context, ref string, req network.
 	i := slices.IndexFunc(c.rec.Endpoints, func(ep endpoint) bool { return ep.NetworkID == r.ID })
 	if i < 0 {
 		c.mu.Unlock()
-		return errdefs.Forbidden("container %s is not connected to network %s", id, r.Name)
+		// dockerd's error has no class here: a 500.
+		return fmt.Errorf("container %s is not connected to the network %s", id, r.Name)
 	}
 	if r.Driver == "host" {
 		c.mu.Unlock()

@@ -90,7 +90,7 @@ func (e *Engine) ExecStart(ctx context.Context, id string, opts ExecStartOptions
 	x.mu.Lock()
 	if x.started {
 		x.mu.Unlock()
-		return errdefs.Conflict("Error: Exec command %s has already run", id)
+		return errdefs.Conflict("exec command %s has already run", id)
 	}
 	x.started = true
 	x.mu.Unlock()

@@ -18,8 +18,12 @@ func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.I
 	}
 	rec, _ := c.snapshot()
 	cfg := rec.Config
-	hc := rec.HostConfig
+	hc := withDefaults(rec.HostConfig, e.cfg.Backend.Info().Name)
 	state := rec.State
+	logPath := c.logs.path
+	if state.StartedAt == zeroTime {
+		logPath = "" // as dockerd: the log file belongs to the first start
+	}
 	mounts := slices.Clone(rec.Mounts)
 	if mounts == nil {
 		mounts = []container.MountPoint{}
@@ -28,17 +32,44 @@ func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.I
 		ID: rec.ID, Created: rec.Created.Format(time.RFC3339Nano), Path: rec.Path, Args: rec.Args,
 		State: &state, Image: rec.ImageID, Name: rec.Name, RestartCount: rec.RestartCount,
 		Driver: e.cfg.Backend.Info().Name, Platform: "linux",
-		LogPath: c.logs.path, HostnamePath: "", HostsPath: "", ResolvConfPath: "",
+		LogPath: logPath, HostnamePath: "", HostsPath: "", ResolvConfPath: "",
 		ExecIDs: e.execIDs(c), HostConfig: &hc, Config: &cfg, Mounts: mounts,
 		NetworkSettings: &container.NetworkSettings{Ports: network.PortMap{}, Networks: e.endpointSettings(rec)},
 	}, nil
+}
+
+// withDefaults fills what dockerd fills in an inspected HostConfig when the
+// create request left it out: the restart policy "no", the daemon's log
+// driver (json-file, the format of the container's log file) and runtime
+// (the backend), empty port bindings, the OOM killer setting.
+func withDefaults(hc container.HostConfig, runtime string) container.HostConfig {
+	if hc.RestartPolicy.Name == "" {
+		hc.RestartPolicy.Name = container.RestartPolicyDisabled
+	}
+	if hc.LogConfig.Type == "" {
+		hc.LogConfig.Type = "json-file"
+	}
+	if hc.LogConfig.Config == nil {
+		hc.LogConfig.Config = map[string]string{}
+	}
+	if hc.Runtime == "" {
+		hc.Runtime = runtime
+	}
+	if hc.PortBindings == nil {
+		hc.PortBindings = network.PortMap{}
+	}
+	if hc.OomKillDisable == nil {
+		disabled := false
+		hc.OomKillDisable = &disabled
+	}
+	return hc
 }
 
 // summary is one row of docker ps.
 func (e *Engine) summary(rec record) container.Summary {
 	s := container.Summary{
 		ID: rec.ID, Names: []string{rec.Name}, Image: rec.Image, ImageID: rec.ImageID,
-		Command: strings.Join(append([]string{rec.Path}, rec.Args...), " "),
+		Command: commandLine(rec.Path, rec.Args),
 		Created: rec.Created.Unix(), Ports: []container.PortSummary{}, Labels: rec.Config.Labels,
 		State: rec.State.Status, Status: statusText(rec), Mounts: slices.Clone(rec.Mounts),
 	}
@@ -108,4 +139,18 @@ func humanDuration(d time.Duration) string {
 		return itoa(int(d.Hours())) + " hours"
 	}
 	return itoa(int(d.Hours()/24)) + " days"
+}
+
+// commandLine is docker ps's COMMAND as dockerd builds it: the path, then
+// the arguments joined with spaces, those containing a space in single
+// quotes (without escaping: it is for display).
+func commandLine(path string, args []string) string {
+	words := []string{path}
+	for _, a := range args {
+		if strings.Contains(a, " ") {
+			a = "'" + a + "'"
+		}
+		words = append(words, a)
+	}
+	return strings.Join(words, " ")
 }

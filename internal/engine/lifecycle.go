@@ -144,6 +144,10 @@ func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run
 	c.notify()
 	attrs := c.attrs()
 	attrs["exitCode"] = strconv.Itoa(exit.Code)
+	// Whole seconds the process ran, as dockerd's die event carries.
+	if started, err := time.Parse(time.RFC3339Nano, c.rec.State.StartedAt); err == nil {
+		attrs["execDuration"] = strconv.Itoa(int(time.Since(started).Seconds()))
+	}
 	count := c.rec.RestartCount
 	c.mu.Unlock()
 	c.logs.wake()

@@ -23,7 +23,7 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 	}
 	for _, s := range f.Get("status") {
 		if !slices.Contains([]string{"created", "restarting", "running", "removing", "paused", "exited", "dead"}, s) {
-			return nil, errdefs.InvalidParameter("invalid filter 'status=%s'", s)
+			return nil, errdefs.InvalidParameter("invalid filter 'status=%s': invalid value for state (%s): must be one of created, running, paused, restarting, removing, exited, dead", s, s)
 		}
 	}
 	e.mu.Lock()

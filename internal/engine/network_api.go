@@ -20,7 +20,7 @@ import (
 // ingress and config-only networks are refused as not implemented.
 func (e *Engine) NetworkCreate(ctx context.Context, req network.CreateRequest) (network.CreateResponse, error) {
 	if req.Name == "" {
-		return network.CreateResponse{}, errdefs.InvalidParameter("invalid name: %s", req.Name)
+		return network.CreateResponse{}, errdefs.InvalidParameter("invalid name: name is empty")
 	}
 	if isBuiltinNetwork(req.Name) {
 		return network.CreateResponse{}, errdefs.Forbidden("operation is not permitted on predefined %s network ", req.Name)
@@ -33,6 +33,9 @@ func (e *Engine) NetworkCreate(ctx context.Context, req network.CreateRequest) (
 	switch {
 	case driver == "host" || driver == "null":
 		return network.CreateResponse{}, errdefs.Forbidden("only one instance of %q network is allowed", driver)
+	case !slices.Contains([]string{"bridge", "overlay", "macvlan", "ipvlan"}, driver):
+		// As dockerd: a driver it does not ship is looked up as a plugin.
+		return network.CreateResponse{}, errdefs.NotFound("plugin %q not found", driver)
 	case driver != "bridge":
 		return network.CreateResponse{}, errdefs.NotImplemented("network driver %q is not supported with the %s backend: only \"bridge\" networks can be created", driver, backendName)
 	case req.Scope != "" && req.Scope != "local":
@@ -169,9 +172,14 @@ func (e *Engine) records() []record {
 func networkAPI(r *networkRecord) network.Network {
 	out := network.Network{
 		Name: r.Name, ID: r.ID, Created: r.Created, Scope: "local", Driver: r.Driver,
-		EnableIPv4: r.Driver == "bridge", Internal: r.Internal, Attachable: r.Attachable,
-		IPAM:    network.IPAM{Driver: "default", Options: r.IPAMOptions, Config: []network.IPAMConfig{}},
+		EnableIPv4: true, Internal: r.Internal, Attachable: r.Attachable,
+		IPAM:    network.IPAM{Driver: "default", Options: r.IPAMOptions},
 		Options: r.Options, Labels: r.Labels,
+	}
+	// As dockerd: null, not {} or [], when there are no IPAM options or pools
+	// (every network has IPv4: networks without it are refused at create).
+	if len(out.IPAM.Options) == 0 {
+		out.IPAM.Options = nil
 	}
 	if r.Subnet.IsValid() {
 		out.IPAM.Config = append(out.IPAM.Config, network.IPAMConfig{Subnet: r.Subnet, IPRange: r.IPRange, Gateway: r.Gateway, AuxAddress: r.Aux})
@@ -320,7 +328,7 @@ func (e *Engine) NetworksPrune(ctx context.Context, f filters.Args) (network.Pru
 		}
 	}
 	slices.SortFunc(cands, func(a, b *networkRecord) int { return strings.Compare(a.Name, b.Name) })
-	rep := network.PruneReport{NetworksDeleted: []string{}}
+	var rep network.PruneReport // nothing pruned is null, as dockerd
 	for _, r := range cands {
 		if err := e.removeNetwork(r); err != nil {
 			return rep, err

@@ -35,7 +35,7 @@ func (e *Engine) ContainerRename(ctx context.Context, name, newName string) erro
 	c.mu.Unlock()
 	nn, err := e.reserveName(newName, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("Error when allocating new name: %w", err) // dockerd's wording
 	}
 	c.mu.Lock()
 	c.rec.Name = nn
@@ -211,23 +211,26 @@ func (e *Engine) setPaused(ctx context.Context, name string, pause bool) error {
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The state is checked before the backend's capability, with dockerd's
+	// wording and classes (unpausing a container that is not paused is a
+	// classless error there: a 500).
+	id := c.rec.ID
+	switch {
+	case !pause && !c.rec.State.Paused:
+		return fmt.Errorf("Container %s is not paused", id) // dockerd's wording
+	case pause && !c.rec.State.Running:
+		return errdefs.Conflict("container %s is not running", id)
+	case pause && c.rec.State.Paused:
+		return errdefs.Conflict("container %s is already paused", id)
+	}
 	p, ok := e.cfg.Backend.(backend.Pauser)
 	if !ok {
 		if pause {
 			return e.unsupported("pause")
 		}
 		return e.unsupported("unpause")
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := c.rec.ID
-	switch {
-	case !c.rec.State.Running:
-		return errdefs.Conflict("Container %s is not running", id)
-	case pause && c.rec.State.Paused:
-		return errdefs.Conflict("Container %s is already paused", id)
-	case !pause && !c.rec.State.Paused:
-		return errdefs.Conflict("Container %s is not paused", id)
 	}
 	action := events.ActionPause
 	if pause {
@@ -270,7 +273,7 @@ func (e *Engine) ContainerUpdate(ctx context.Context, name string, u container.U
 	if err := c.persist(); err != nil {
 		return container.UpdateResponse{}, err
 	}
-	return container.UpdateResponse{Warnings: []string{}}, nil
+	return container.UpdateResponse{}, nil
 }
 
 // ContainerChanges lists the filesystem changes against the image.
@@ -321,7 +324,7 @@ func (e *Engine) ContainersPrune(ctx context.Context, f filters.Args) (container
 		cands = append(cands, c)
 	}
 	e.mu.Unlock()
-	rep := container.PruneReport{ContainersDeleted: []string{}}
+	var rep container.PruneReport // nothing pruned is null, as dockerd
 	for _, c := range cands {
 		rec, _ := c.snapshot()
 		if rec.State.Running || rec.State.Restarting || !f.MatchLabels("label", rec.Config.Labels) {

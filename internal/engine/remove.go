@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
@@ -50,7 +51,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, removeVolumes bool) 
 	}
 	if c.rec.State.Running && !force {
 		c.mu.Unlock()
-		return errdefs.Conflict("cannot remove container %q: container is running: stop the container before removing or force remove", c.rec.Name)
+		return errdefs.Conflict("cannot remove container %q: container is running: stop the container before removing or force remove", strings.TrimPrefix(c.rec.Name, "/"))
 	}
 	c.stopping = true
 	proc := c.proc

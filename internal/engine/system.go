@@ -70,14 +70,9 @@ func (e *Engine) SystemVersion(ctx context.Context, apiVersion, minAPI string) s
 	}
 }
 
-var eventFilters = []string{"container", "event", "type", "label", "image", "volume", "network", "daemon", "scope"}
-
 // SubscribeEvents returns past events in [since, until] and, without until,
 // a channel of new ones.
 func (e *Engine) SubscribeEvents(ctx context.Context, since, until time.Time, f filters.Args) ([]events.Message, <-chan events.Message, error) {
-	if err := f.Validate(eventFilters...); err != nil {
-		return nil, nil, err
-	}
 	past, live := e.events.Subscribe(ctx)
 	var out []events.Message
 	for _, m := range past {
@@ -132,13 +127,14 @@ func matchEvent(m events.Message, f filters.Args) bool {
 	}) {
 		return false
 	}
-	if cs := f.Get("container"); len(cs) > 0 && (m.Type != events.ContainerEventType || !slices.ContainsFunc(cs, func(x string) bool {
-		return x == m.Actor.ID || strings.HasPrefix(m.Actor.ID, x) || x == m.Actor.Attributes["name"]
-	})) {
-		return false
-	}
-	if vs := f.Get("volume"); len(vs) > 0 && (m.Type != events.VolumeEventType || !slices.Contains(vs, m.Actor.ID)) {
-		return false
+	// container, network and volume match as dockerd's: a prefix of the
+	// actor's ID or of its "name" attribute, whatever the event's type.
+	for _, k := range []string{"container", "network", "volume"} {
+		if vs := f.Get(k); len(vs) > 0 && !slices.ContainsFunc(vs, func(x string) bool {
+			return strings.HasPrefix(m.Actor.ID, x) || strings.HasPrefix(m.Actor.Attributes["name"], x)
+		}) {
+			return false
+		}
 	}
 	if is := f.Get("image"); len(is) > 0 && !slices.Contains(is, m.Actor.Attributes["image"]) {
 		return false

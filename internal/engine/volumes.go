@@ -101,8 +101,17 @@ func (v *volumes) get(name string, anonymous bool, labels map[string]string) (*v
 func (v *volumes) api(r *volumeRecord) volume.Volume {
 	return volume.Volume{
 		Name: r.Name, Driver: "local", Mountpoint: v.path(r.Name), Scope: "local",
-		CreatedAt: r.CreatedAt.Format(time.RFC3339), Labels: r.Labels, Options: r.Options,
+		CreatedAt: r.CreatedAt.Format(time.RFC3339), Labels: r.Labels, Options: nilIfEmpty(r.Options),
 	}
+}
+
+// nilIfEmpty turns an empty map into nil: dockerd answers null for options
+// that were not given.
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // resolve turns binds, mounts and the image's VOLUMEs into mount points.
@@ -232,7 +241,7 @@ func (e *Engine) VolumeCreate(ctx context.Context, req volume.CreateRequest) (vo
 	}
 	r, created, err := e.volumes.get(name, req.Name == "", req.Labels)
 	if err != nil {
-		return volume.Volume{}, err
+		return volume.Volume{}, fmt.Errorf("create %s: %w", name, err)
 	}
 	if created {
 		e.events.Publish(events.VolumeEventType, events.ActionCreate, name, map[string]string{"driver": "local"})
@@ -266,7 +275,7 @@ func (e *Engine) VolumeList(ctx context.Context, f filters.Args) (volume.ListRes
 		recs = append(recs, r)
 	}
 	e.volumes.mu.Unlock()
-	out := volume.ListResponse{Volumes: []volume.Volume{}, Warnings: []string{}}
+	out := volume.ListResponse{Volumes: []volume.Volume{}}
 	for _, r := range recs {
 		if names := f.Get("name"); len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return strings.Contains(r.Name, n) }) {
 			continue

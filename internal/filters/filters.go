@@ -36,7 +36,7 @@ func Parse(s string) (Args, error) {
 	}
 	var lists map[string][]string
 	if err := json.Unmarshal([]byte(s), &lists); err != nil {
-		return nil, errdefs.InvalidParameter("invalid filter: %v", err)
+		return nil, errdefs.InvalidParameter("invalid filter") // dockerd's wording: the JSON error is not shown
 	}
 	return Args(lists), nil
 }

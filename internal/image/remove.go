@@ -195,11 +195,13 @@ func (s *Store) conflictLocked(id string, mask conflictType) error {
 	if mask&conflictRunning != 0 && used && u.Running {
 		return errdefs.Conflict("conflict: unable to delete %s (cannot be forced) - image is being used by running container %s", shortID(id), shortID(u.ContainerID))
 	}
-	if mask&conflictReferenced != 0 && len(s.refsOfLocked(id)) > 0 {
-		return errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", shortID(id))
-	}
+	// A stopped container is reported before other tags, as the current
+	// engine (containerd image store) does.
 	if mask&conflictStopped != 0 && used && !u.Running {
 		return errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is being used by stopped container %s", shortID(id), shortID(u.ContainerID))
+	}
+	if mask&conflictReferenced != 0 && len(s.refsOfLocked(id)) > 0 {
+		return errdefs.Conflict("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories", shortID(id))
 	}
 	return nil
 }
@@ -239,7 +241,7 @@ func isSingleReference(refs []reference.Named) bool {
 func (s *Store) Prune(ctx context.Context) (image.PruneReport, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	report := image.PruneReport{ImagesDeleted: []image.DeleteResponse{}}
+	var report image.PruneReport // nothing pruned is null, as dockerd
 	err := s.mutateLocked(func() error {
 		for id, rec := range s.images {
 			if err := ctx.Err(); err != nil {

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -144,4 +145,49 @@ func RequireImage(t testing.TB, cli *client.Client, ref string) {
 	default:
 		t.Fatalf("inspecting image %s: %v", ref, err)
 	}
+}
+
+// EngineHostEnv names the environment variable that holds the address of the
+// current Docker engine (hack/engine.sh), the reference of the differential
+// tests, for example unix:///tmp/sockerless-engine/docker.sock.
+const EngineHostEnv = "SOCKERLESS_TEST_ENGINE_HOST"
+
+// EngineHost returns $SOCKERLESS_TEST_ENGINE_HOST after checking that the
+// engine there answers /_ping within 5 s. Otherwise it skips the test, or
+// fails it when $SOCKERLESS_REQUIRE contains "engine".
+func EngineHost(t testing.TB) string {
+	t.Helper()
+	host := os.Getenv(EngineHostEnv)
+	if host == "" {
+		unavailable(t, "engine", "no current Docker engine: %s is not set (see hack/engine.sh)", EngineHostEnv)
+	}
+	v, ok := pings.Load(host)
+	if !ok {
+		v, _ = pings.LoadOrStore(host, ping(host))
+	}
+	if err, _ := v.(error); err != nil {
+		unavailable(t, "engine", "no current Docker engine at %s=%s: %v", EngineHostEnv, host, err)
+	}
+	return host
+}
+
+// ImageTarball returns the path of a `docker save` tarball cached by
+// hack/testimages.sh (for example "busybox-image.tar"), skipping the test
+// (or failing it when $SOCKERLESS_REQUIRE contains "dockerd") when it is
+// missing.
+func ImageTarball(t testing.TB, name string) string {
+	t.Helper()
+	cache := os.Getenv("SOCKERLESS_CACHE")
+	if cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			t.Fatalf("no $SOCKERLESS_CACHE and no home folder: %v", err)
+		}
+		cache = filepath.Join(home, ".cache", "sockerless")
+	}
+	path := filepath.Join(cache, "images", name)
+	if _, err := os.Stat(path); err != nil {
+		unavailable(t, "dockerd", "no offline image tarball: %v (run hack/testimages.sh)", err)
+	}
+	return path
 }

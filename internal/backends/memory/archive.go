@@ -154,6 +154,11 @@ func (b *Backend) PutArchive(ctx context.Context, h backend.Handle, p string, no
 		if errors.Is(err, confine.ErrBreakout) {
 			return errdefs.InvalidParameter("%v", err)
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// A truncated or non-tar body: dockerd's answer is this bare
+			// message, with no class (a 500).
+			return io.ErrUnexpectedEOF
+		}
 		return err
 	}
 	return nil
