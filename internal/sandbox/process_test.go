@@ -324,6 +324,35 @@ func TestTopAndStatsAreMeasured(t *testing.T) {
 	}
 }
 
+// TestTopPrintsTheContainersProcesses runs top, the default command of
+// moby's integration tests: it lists the container's own processes and
+// runs until a signal ends it.
+func TestTopPrintsTheContainersProcesses(t *testing.T) {
+	c := newTestContainer(t, newTestEngine(t), newTestRoot(t))
+	r := run(t, c, "", "sh", "-c", "top -b -n 2 -d 0.01")
+	frame := "  PID  PPID USER     COMMAND\n" +
+		"    1     0 root     sh -c top -b -n 2 -d 0.01\n" +
+		"    2     1 root     top -b -n 2 -d 0.01\n"
+	if r.stdout != frame+"\n"+frame || r.status != 0 {
+		t.Errorf("top -b -n 2: status %d, output:\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	if r := run(t, c, "", "top", "-x"); r.status != 1 || !strings.Contains(r.stderr, "invalid option -- 'x'") {
+		t.Errorf("top -x: %+v", r)
+	}
+
+	p, out := start(t, c, ProcessSpec{Args: []string{"top"}})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "root     top\n") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if st := waitWithin(t, p, time.Now()); st != 143 {
+		t.Errorf("top after SIGTERM: status %d, want 143; output %q", st, out.String())
+	}
+}
+
 // waitIdle polls until the container has no process and no instance.
 func waitIdle(t *testing.T, c *Container) {
 	t.Helper()

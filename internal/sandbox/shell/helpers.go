@@ -36,6 +36,7 @@ func init() {
 		"chmod":    runChmod,
 		"hostname": runHostname,
 		"nproc":    runNproc,
+		"top":      runTop,
 	}
 }
 

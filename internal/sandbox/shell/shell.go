@@ -5,8 +5,8 @@
 // Every hook of the interpreter is ours: open, stat, read-dir and access go
 // through the container's [confine.FS]; exec goes through [Shell.exec], which
 // runs nested sh/bash in a new interpreter, a few audited host helpers
-// (timeout, kill, nohup, env, jq, and the idle forms of sleep, tail and cat),
-// BusyBox applets and .wasm files in wazero, and refuses native binaries;
+// (timeout, kill, nohup, env, jq, top, and the idle forms of sleep, tail and
+// cat), BusyBox applets and .wasm files in wazero, and refuses native binaries;
 // `command -v`, `type` and `hash` look names up inside the container. The
 // interpreter's own view of the host ($$, PPID, UID, HOME, the temp folder of
 // process substitution) is replaced by the container's.
