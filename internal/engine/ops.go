@@ -33,6 +33,9 @@ func (e *Engine) ContainerRename(ctx context.Context, name, newName string) erro
 	c.mu.Lock()
 	id, old := c.rec.ID, c.rec.Name
 	c.mu.Unlock()
+	if "/"+strings.TrimPrefix(newName, "/") == old {
+		return errdefs.InvalidParameter("Renaming a container with the same name as its current name")
+	}
 	nn, err := e.reserveName(newName, id)
 	if err != nil {
 		return err

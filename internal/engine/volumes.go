@@ -104,8 +104,10 @@ func (v *volumes) api(r *volumeRecord) volume.Volume {
 	}
 }
 
-// resolve turns binds, mounts and the image's VOLUMEs into mount points.
-func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfig, imageVolumes map[string]struct{}) ([]container.MountPoint, []backend.Mount, error) {
+// resolve turns binds, mounts, the mount points shared by --volumes-from
+// (from) and the image's VOLUMEs into mount points; each comes before the
+// next for a destination.
+func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfig, from []container.MountPoint, imageVolumes map[string]struct{}) ([]container.MountPoint, []backend.Mount, error) {
 	var points []container.MountPoint
 	var mounts []backend.Mount
 	taken := map[string]bool{}
@@ -166,9 +168,9 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			return nil, nil, errdefs.NotImplemented("mount type %q is not supported by this daemon", m.Type)
 		}
 	}
-	for dst := range imageVolumes {
-		if !taken[filepath.Clean(dst)] {
-			if err := volumePoint(newID(), filepath.Clean(dst), false, true); err != nil {
+	for _, p := range from {
+		if !taken[p.Destination] {
+			if err := add(p); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -177,6 +179,14 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 	for _, m := range hc.Mounts {
 		if m.Type == mount.TypeTmpfs {
 			tmpfsTargets = append(tmpfsTargets, m.Target)
+		}
+	}
+	for dst := range imageVolumes {
+		// A tmpfs on an image's VOLUME replaces its anonymous volume.
+		if !taken[filepath.Clean(dst)] && !slices.ContainsFunc(tmpfsTargets, func(t string) bool { return filepath.Clean(t) == filepath.Clean(dst) }) {
+			if err := volumePoint(newID(), filepath.Clean(dst), false, true); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	for i, dst := range tmpfsTargets {

@@ -1,0 +1,154 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+
+	"github.com/sockerless/sockerless/internal/engine"
+	"github.com/sockerless/sockerless/internal/errdefs"
+)
+
+const testImage = "sockerless/base:latest"
+
+// TestCreateRefusesWhatDockerdRefuses: each request is one dockerd answers
+// with 400 and this message (moby's own integration tests check them).
+func TestCreateRefusesWhatDockerdRefuses(t *testing.T) {
+	v := newEnv(t)
+	v.create("existing", nil, nil)
+	for _, tc := range []struct {
+		doc  string
+		cfg  container.Config
+		hc   container.HostConfig
+		want string
+	}{
+		{doc: "empty env", cfg: container.Config{Env: []string{""}}, want: "invalid environment variable: "},
+		{doc: "env without name", cfg: container.Config{Env: []string{"=foo"}}, want: "invalid environment variable: =foo"},
+		{doc: "relative workdir", cfg: container.Config{WorkingDir: "tmp"}, want: "the working directory 'tmp' is invalid, it needs to be an absolute path"},
+		{doc: "tmpfs on /", hc: container.HostConfig{Tmpfs: map[string]string{"//": ""}}, want: "destination can't be '/'"},
+		{doc: "relative tmpfs", hc: container.HostConfig{Tmpfs: map[string]string{".": ""}}, want: "invalid mount path: '.' mount path must be absolute"},
+		{doc: "link to a missing container", hc: container.HostConfig{Links: []string{"no-such-container:alias"}}, want: "could not get container for no-such-container"},
+		{doc: "volumes from a missing container", hc: container.HostConfig{VolumesFrom: []string{"nosuchcontainer"}}, want: "No such container: nosuchcontainer"},
+		{doc: "volumes-from mode", hc: container.HostConfig{VolumesFrom: []string{"existing:rx"}}, want: "invalid mode: rx"},
+	} {
+		t.Run(tc.doc, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Image, cfg.Cmd = testImage, []string{"true"}
+			_, err := v.e.ContainerCreate(context.Background(), engine.CreateOptions{Config: cfg, HostConfig: tc.hc})
+			if !errdefs.IsInvalidParameter(err) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an invalid parameter error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCreateCleansTheWorkingDir(t *testing.T) {
+	v := newEnv(t)
+	resp, err := v.e.ContainerCreate(context.Background(), engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"pwd"}, WorkingDir: "/tmp/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wd := v.inspect(resp.ID).Config.WorkingDir; wd != "/tmp" {
+		t.Fatalf("WorkingDir %q, want /tmp", wd)
+	}
+	if out := v.run(resp.ID); out != "/tmp\n" {
+		t.Fatalf("pwd printed %q", out)
+	}
+}
+
+func TestRenameToTheSameName(t *testing.T) {
+	v := newEnv(t)
+	id := v.create("same", nil, nil)
+	for _, name := range []string{"same", "/same"} {
+		err := v.e.ContainerRename(context.Background(), id, name)
+		if !errdefs.IsInvalidParameter(err) || !strings.Contains(err.Error(), "Renaming a container with the same name as its current name") {
+			t.Fatalf("rename to %q: %v", name, err)
+		}
+	}
+}
+
+// TestVolumesFromSharesMounts: a container made with --volumes-from sees
+// the other container's volume and bind, read-only with :ro; a tmpfs on an
+// image VOLUME's path replaces the anonymous volume.
+func TestVolumesFromSharesMounts(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	host := t.TempDir()
+	src, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Name: "data",
+		Config:     container.Config{Image: testImage, Cmd: []string{"sh", "-c", "echo in-volume > /vol/f; echo in-bind > /bind/f"}},
+		HostConfig: container.HostConfig{Binds: []string{"shared:/vol", host + ":/bind"}, Tmpfs: map[string]string{"/anon": ""}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.run(src.ID)
+
+	rw, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+		Config:     container.Config{Image: testImage, Cmd: []string{"sh", "-c", "cat /vol/f /bind/f; echo more >> /vol/f && echo wrote"}},
+		HostConfig: container.HostConfig{VolumesFrom: []string{"data"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := v.run(rw.ID); out != "in-volume\nin-bind\nwrote\n" {
+		t.Fatalf("volumes-from rw: %q", out)
+	}
+	ro, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+		Config:     container.Config{Image: testImage, Cmd: []string{"sh", "-c", "cat /vol/f; echo more >> /vol/f || echo refused; test -e /anon || echo no-tmpfs"}},
+		HostConfig: container.HostConfig{VolumesFrom: []string{src.ID[:12] + ":ro"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := v.run(ro.ID); !strings.HasPrefix(out, "in-volume\nmore\n") || !strings.Contains(out, "refused\nno-tmpfs\n") {
+		t.Fatalf("volumes-from ro: %q", out)
+	}
+	for _, m := range v.inspect(ro.ID).Mounts {
+		if m.RW || (m.Destination != "/vol" && m.Destination != "/bind") {
+			t.Errorf("read-only volumes-from mount %+v", m)
+		}
+	}
+
+	tmp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+		Config:     container.Config{Image: testImage, Cmd: []string{"true"}, Volumes: map[string]struct{}{"/foo": {}}},
+		HostConfig: container.HostConfig{Tmpfs: map[string]string{"/foo": ""}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range v.inspect(tmp.ID).Mounts {
+		if m.Type == mount.TypeVolume {
+			t.Errorf("tmpfs /foo left an anonymous volume: %+v", m)
+		}
+	}
+}
+
+// run starts a created container, waits for its end and returns its
+// output.
+func (v *env) run(id string) string {
+	v.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wait, err := v.e.ContainerWait(ctx, id, container.WaitConditionNextExit)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, id); err != nil {
+		v.t.Fatal(err)
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		v.t.Fatalf("container %s did not end", id)
+	}
+	var out bytes.Buffer
+	if err := v.e.ContainerLogs(ctx, id, engine.LogOptions{Stdout: true, Stderr: true, Tail: -1}, &out, &out); err != nil {
+		v.t.Fatal(err)
+	}
+	return out.String()
+}
