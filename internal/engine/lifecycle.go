@@ -61,7 +61,7 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 		return errorsJoinPersist(c, err)
 	}
 	c.pendingAttach = nil
-	c.proc, c.run, c.stopping = proc, run, false
+	c.proc, c.run, c.stopping, c.restarting = proc, run, false, false
 	if manual {
 		c.rec.ManuallyStopped = false
 	}
@@ -122,7 +122,7 @@ func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run
 		c.rec.State.Status = container.StateRestarting
 		c.rec.RestartCount++
 	}
-	autoRemove := c.rec.HostConfig.AutoRemove && !restart
+	autoRemove := c.rec.HostConfig.AutoRemove && !restart && !c.restarting
 	// An auto-removed container's exit is not written: the removal follows
 	// at once, and a daemon that dies in between removes the container when
 	// it starts again (see New), as dockerd does. That saves a store commit
@@ -316,11 +316,17 @@ func (c *ctr) waitStopped(ctx context.Context, seconds int) bool {
 
 // ContainerRestart stops (if running) and starts the container.
 func (e *Engine) ContainerRestart(ctx context.Context, name, signal string, timeout *int) error {
-	if err := e.ContainerStop(ctx, name, signal, timeout); err != nil && !errdefs.IsNotModified(err) {
-		return err
-	}
 	c, err := e.lookup(name)
 	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.restarting = true
+	c.mu.Unlock()
+	if err := e.ContainerStop(ctx, c.rec.ID, signal, timeout); err != nil && !errdefs.IsNotModified(err) {
+		c.mu.Lock()
+		c.restarting = false
+		c.mu.Unlock()
 		return err
 	}
 	if err := e.start(ctx, c, true); err != nil {

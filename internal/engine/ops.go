@@ -268,6 +268,9 @@ func (e *Engine) ContainerUpdate(ctx context.Context, name string, u container.U
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if u.RestartPolicy.Name != "" {
+		if c.rec.HostConfig.AutoRemove && !u.RestartPolicy.IsNone() {
+			return container.UpdateResponse{}, errdefs.Conflict("Restart policy cannot be updated because AutoRemove is enabled for the container")
+		}
 		c.rec.HostConfig.RestartPolicy = u.RestartPolicy
 	}
 	if err := c.persist(); err != nil {

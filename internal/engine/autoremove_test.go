@@ -1,0 +1,55 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/sockerless/sockerless/internal/engine"
+	"github.com/sockerless/sockerless/internal/errdefs"
+)
+
+// TestRestartKeepsAnAutoRemoveContainer: docker restart of a --rm
+// container stops and starts it; the stop is not the exit that removes it.
+// Its restart policy cannot be changed, as with dockerd.
+func TestRestartKeepsAnAutoRemoveContainer(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+		Config:     container.Config{Image: testImage, Cmd: []string{"sleep", "infinity"}},
+		HostConfig: container.HostConfig{AutoRemove: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.e.ContainerUpdate(ctx, resp.ID, container.UpdateConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyAlways}})
+	if !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "AutoRemove is enabled") {
+		t.Fatalf("update of the restart policy: %v", err)
+	}
+	first := v.inspect(resp.ID).State.StartedAt
+	zero := 0
+	if err := v.e.ContainerRestart(ctx, resp.ID, "", &zero); err != nil {
+		t.Fatal(err)
+	}
+	st := v.inspect(resp.ID).State
+	if !st.Running || st.StartedAt == first {
+		t.Fatalf("after restart: %+v", st)
+	}
+	// A stop is the exit that removes it.
+	wait, err := v.e.ContainerWait(ctx, resp.ID, container.WaitConditionRemoved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStop(ctx, resp.ID, "", &zero); err != nil {
+		t.Fatal(err)
+	}
+	<-wait
+	if _, err := v.e.ContainerInspect(ctx, resp.ID); !errdefs.IsNotFound(err) {
+		t.Fatalf("after stop: %v", err)
+	}
+}
