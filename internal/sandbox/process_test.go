@@ -10,12 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockerless/sockerless/internal/sandbox/shell"
 )
 
 func TestComputedOutputAndStatus(t *testing.T) {
@@ -350,6 +353,31 @@ func TestTopPrintsTheContainersProcesses(t *testing.T) {
 	}
 	if st := waitWithin(t, p, time.Now()); st != 143 {
 		t.Errorf("top after SIGTERM: status %d, want 143; output %q", st, out.String())
+	}
+}
+
+// TestDockerEnvironment: every process gets PATH, HOME and HOSTNAME, and
+// TERM with a terminal, as Docker gives them; a shell exports PWD and
+// SHLVL, as ash does (moby's exec test reads PWD from `sh -c env`).
+func TestDockerEnvironment(t *testing.T) {
+	c := newTestContainer(t, newTestEngine(t), newTestRoot(t))
+	var out bytes.Buffer
+	p, err := c.Start(context.Background(), ProcessSpec{Args: []string{"env"}, Env: []string{"FOO=bar"}, Dir: "/tmp", Stdout: &out, TTY: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.Wait(context.Background()); err != nil || st != 0 {
+		t.Fatalf("env: %d %v", st, err)
+	}
+	got := strings.Fields(out.String())
+	slices.Sort(got)
+	want := []string{"FOO=bar", "HOME=/root", "HOSTNAME=sandbox", "PATH=" + shell.DefaultPath, "TERM=xterm"}
+	if !slices.Equal(got, want) {
+		t.Errorf("env with a TTY: %q, want %q", got, want)
+	}
+	r := run(t, c, "", "sh", "-c", `env | grep -E '^(PWD|SHLVL)=' | sort; cd /tmp && sh -c 'env | grep -E "^(PWD|SHLVL)=" | sort'`)
+	if r.stdout != "PWD=/work\nSHLVL=1\nPWD=/tmp\nSHLVL=2\n" {
+		t.Errorf("shell environment: %q %q", r.stdout, r.stderr)
 	}
 }
 
