@@ -4,10 +4,12 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -25,16 +27,32 @@ func (b *Backend) StatPath(ctx context.Context, h backend.Handle, p string) (con
 	return statPath(c.FS(), p)
 }
 
-func statPath(fsys *confine.FS, p string) (container.PathStat, error) {
-	p = path.Clean("/" + p)
-	fi, err := fsys.Lstat(p)
+// assertsDir says whether a docker cp path ends in / or /. and so names a
+// folder: a file there is an error, and a symlink is followed.
+func assertsDir(p string) bool {
+	return strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.")
+}
+
+func statPath(fsys *confine.FS, raw string) (container.PathStat, error) {
+	p := path.Clean("/" + raw)
+	lstat := fsys.Lstat
+	if assertsDir(raw) {
+		lstat = fsys.Stat
+	}
+	fi, err := lstat(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return container.PathStat{}, errdefs.NotFound("Could not find the file %s in container", p)
 		}
 		return container.PathStat{}, err
 	}
+	if assertsDir(raw) && !fi.IsDir() {
+		return container.PathStat{}, fmt.Errorf("lstat %s: not a directory", raw)
+	}
 	st := container.PathStat{Name: path.Base(p), Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
+	if strings.HasSuffix(raw, "/.") {
+		st.Name = "." // the folder's contents, as dockerd names them
+	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		if st.LinkTarget, err = fsys.Readlink(p); err != nil {
 			return container.PathStat{}, err
@@ -55,17 +73,23 @@ func (b *Backend) GetArchive(ctx context.Context, h backend.Handle, p string, w 
 		return st, err
 	}
 	tw := tar.NewWriter(w)
-	if err := addToTar(ctx, c.FS(), tw, path.Clean("/"+p), st.Name); err != nil {
+	if err := addToTar(ctx, c.FS(), tw, path.Clean("/"+p), st.Name, assertsDir(p)); err != nil {
 		return st, err
 	}
 	return st, tw.Close()
 }
 
-func addToTar(ctx context.Context, fsys *confine.FS, tw *tar.Writer, p, name string) error {
+// addToTar writes p and what it holds as name; follow reads a symlink at p
+// as what it points to.
+func addToTar(ctx context.Context, fsys *confine.FS, tw *tar.Writer, p, name string, follow bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fi, err := fsys.Lstat(p)
+	stat := fsys.Lstat
+	if follow {
+		stat = fsys.Stat
+	}
+	fi, err := stat(p)
 	if err != nil {
 		return err
 	}
@@ -101,7 +125,7 @@ func addToTar(ctx context.Context, fsys *confine.FS, tw *tar.Writer, p, name str
 			return err
 		}
 		for _, e := range ents {
-			if err := addToTar(ctx, fsys, tw, path.Join(p, e.Name()), name+"/"+e.Name()); err != nil {
+			if err := addToTar(ctx, fsys, tw, path.Join(p, e.Name()), name+"/"+e.Name(), false); err != nil {
 				return err
 			}
 		}
