@@ -219,8 +219,21 @@ func (e *Engine) ContainerKill(ctx context.Context, name, signal string) error {
 		c.mu.Unlock()
 		return errdefs.Conflict("container %s is not running", c.rec.ID)
 	}
-	if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
-		c.stopping = true // an exit by the user's signal is not restarted
+	// As dockerd: the next exit is not restarted when the signal is the
+	// container's stop signal (any signal when it has none, and SIGKILL
+	// always); the restart policy applies to an exit by any other signal.
+	exitOnNext := true
+	if c.rec.Config.StopSignal != "" && sig != syscall.SIGKILL {
+		stopSig, ok := parseSignal(c.rec.Config.StopSignal)
+		exitOnNext = ok && stopSig == sig
+	}
+	if exitOnNext {
+		c.stopping = true
+	}
+	c.rec.ManuallyStopped = true
+	if err := c.persist(); err != nil {
+		c.mu.Unlock()
+		return err
 	}
 	attrs := c.attrs()
 	c.mu.Unlock()

@@ -53,3 +53,48 @@ func TestRestartKeepsAnAutoRemoveContainer(t *testing.T) {
 		t.Fatalf("after stop: %v", err)
 	}
 }
+
+// TestKillAndTheRestartPolicy: as dockerd, a kill with the container's stop
+// signal (any signal when it has none) ends it for good; an exit by another
+// signal is restarted by the policy.
+func TestKillAndTheRestartPolicy(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		stopSignal string
+		restarted  bool
+	}{
+		{stopSignal: "", restarted: false},
+		{stopSignal: "SIGTERM", restarted: false},
+		{stopSignal: "SIGUSR1", restarted: true},
+	} {
+		resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+			Config:     container.Config{Image: testImage, Cmd: []string{"sleep", "infinity"}, StopSignal: tc.stopSignal},
+			HostConfig: container.HostConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyAlways}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+			t.Fatal(err)
+		}
+		wait, err := v.e.ContainerWait(ctx, resp.ID, container.WaitConditionNextExit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.e.ContainerKill(ctx, resp.ID, "TERM"); err != nil {
+			t.Fatal(err)
+		}
+		if r := <-wait; r.StatusCode != 143 {
+			t.Fatalf("stop signal %q: exit %d, want 143", tc.stopSignal, r.StatusCode)
+		}
+		st := v.inspect(resp.ID)
+		if restarting := st.State.Restarting || st.State.Running; restarting != tc.restarted {
+			t.Errorf("stop signal %q: after kill TERM the container is %s (restarting %v), want restarted=%v", tc.stopSignal, st.State.Status, st.State.Restarting, tc.restarted)
+		}
+		zero := 0
+		if err := v.e.ContainerStop(ctx, resp.ID, "", &zero); err != nil && !errdefs.IsNotModified(err) {
+			t.Fatal(err)
+		}
+	}
+}
