@@ -3,6 +3,7 @@ package engine
 import (
 	"path"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -23,6 +24,20 @@ func validateCreate(cfg *container.Config, hc *container.HostConfig) error {
 			return errdefs.InvalidParameter("invalid environment variable: %s", kv)
 		}
 	}
+	if cfg.StopSignal != "" {
+		if s, ok := parseSignal(cfg.StopSignal); !ok || s == 0 {
+			return errdefs.InvalidParameter("Invalid signal: %s", cfg.StopSignal)
+		}
+	}
+	if err := validateHealthcheck(cfg.Healthcheck); err != nil {
+		return err
+	}
+	if hc.AutoRemove && !hc.RestartPolicy.IsNone() {
+		return errdefs.InvalidParameter("can't create 'AutoRemove' container with restart policy")
+	}
+	if err := container.ValidateRestartPolicy(hc.RestartPolicy); err != nil {
+		return errdefs.InvalidParameter("%v", err)
+	}
 	for dst := range hc.Tmpfs {
 		if path.Clean(dst) == "/" {
 			return errdefs.InvalidParameter("invalid specification: destination can't be '/'")
@@ -30,6 +45,24 @@ func validateCreate(cfg *container.Config, hc *container.HostConfig) error {
 		if !path.IsAbs(dst) {
 			return errdefs.InvalidParameter("invalid mount path: '%s' mount path must be absolute", dst)
 		}
+	}
+	return nil
+}
+
+func validateHealthcheck(h *container.HealthConfig) error {
+	if h == nil {
+		return nil
+	}
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{{"Interval", h.Interval}, {"Timeout", h.Timeout}, {"StartPeriod", h.StartPeriod}, {"StartInterval", h.StartInterval}} {
+		if d.value != 0 && d.value < container.MinimumDuration {
+			return errdefs.InvalidParameter("%s in Healthcheck cannot be less than %s", d.name, container.MinimumDuration)
+		}
+	}
+	if h.Retries < 0 {
+		return errdefs.InvalidParameter("Retries in Healthcheck cannot be negative")
 	}
 	return nil
 }
