@@ -81,6 +81,15 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if t := opts.HostConfig.LogConfig.Type; t != "" && t != logDriver {
 		return container.CreateResponse{}, errdefs.NotImplemented("logging driver %q is not supported: the daemon keeps every container's log in the %s format", t, logDriver)
 	}
+	// A namespace shared with a missing container is the caller's mistake;
+	// which namespaces a backend can share is its own business.
+	for _, ref := range []string{opts.HostConfig.PidMode.Container(), opts.HostConfig.IpcMode.Container()} {
+		if ref != "" {
+			if _, err := e.lookup(ref); err != nil {
+				return container.CreateResponse{}, errdefs.InvalidParameter("%v", err)
+			}
+		}
+	}
 	from, err := e.volumesFrom(opts.HostConfig.VolumesFrom)
 	if err != nil {
 		return container.CreateResponse{}, err

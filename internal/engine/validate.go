@@ -38,6 +38,24 @@ func validateCreate(cfg *container.Config, hc *container.HostConfig) error {
 	if err := container.ValidateRestartPolicy(hc.RestartPolicy); err != nil {
 		return errdefs.InvalidParameter("%v", err)
 	}
+	if hc.Resources.CPUShares < 0 {
+		return errdefs.InvalidParameter("invalid CPU shares (%d): value must be a positive integer", hc.Resources.CPUShares)
+	}
+	switch {
+	case !hc.IpcMode.Valid():
+		return errdefs.InvalidParameter("invalid IPC mode: %v", hc.IpcMode)
+	case !hc.PidMode.Valid():
+		return errdefs.InvalidParameter("invalid PID mode: %v", hc.PidMode)
+	case hc.ShmSize < 0:
+		return errdefs.InvalidParameter("SHM size can not be less than 0")
+	case !hc.UTSMode.Valid():
+		return errdefs.InvalidParameter("invalid UTS mode: %v", hc.UTSMode)
+	case hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000:
+		return errdefs.InvalidParameter("Invalid value %d, range for oom score adj is [-1000, 1000]", hc.OomScoreAdj)
+	}
+	if _, ok := hc.Annotations[""]; ok {
+		return errdefs.InvalidParameter("invalid Annotations: the empty string is not permitted as an annotation key")
+	}
 	for dst := range hc.Tmpfs {
 		if path.Clean(dst) == "/" {
 			return errdefs.InvalidParameter("invalid specification: destination can't be '/'")
