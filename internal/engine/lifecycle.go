@@ -242,6 +242,11 @@ func (e *Engine) ContainerKill(ctx context.Context, name, signal string) error {
 	}
 	attrs["signal"] = strconv.Itoa(int(sig))
 	e.events.Publish(events.ContainerEventType, events.ActionKill, c.rec.ID, attrs)
+	if sig == syscall.SIGKILL {
+		// As dockerd: a kill returns once the container has stopped, so
+		// the next request sees it stopped (bounded, as dockerd's 10 s).
+		c.waitStopped(context.WithoutCancel(ctx), 10)
+	}
 	return nil
 }
 

@@ -98,3 +98,37 @@ func TestKillAndTheRestartPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestKillReturnsOnceStopped: as dockerd, docker kill (SIGKILL) returns
+// when the container has stopped, and an exec of a stopped container
+// cannot be resized.
+func TestKillReturnsOnceStopped(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"sleep", "infinity"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	x, err := v.e.ExecCreate(ctx, resp.ID, container.ExecCreateRequest{Cmd: []string{"sleep", "infinity"}, Tty: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ExecStart(ctx, x.ID, engine.ExecStartOptions{Detach: true, TTY: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ExecResize(ctx, x.ID, 40, 80); err != nil {
+		t.Fatalf("resize of a running exec: %v", err)
+	}
+	if err := v.e.ContainerKill(ctx, resp.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st := v.inspect(resp.ID).State; st.Running || st.ExitCode != 137 {
+		t.Fatalf("right after kill: %+v", st)
+	}
+	if err := v.e.ExecResize(ctx, x.ID, 40, 80); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "is not running") {
+		t.Fatalf("resize after kill: %v", err)
+	}
+}
