@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/volume"
 	"github.com/sockerless/sockerless/internal/errdefs"
 	"github.com/sockerless/sockerless/internal/filters"
 )
@@ -235,6 +236,23 @@ func TestStopSignalNeedsAPI142(t *testing.T) {
 	want := []string{`""/3`, `"SIGINT"/3`}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("signals seen by the backend: %v, want %v", got, want)
+	}
+}
+
+func TestVolumePruneAllBeforeAPI142(t *testing.T) {
+	var got []string
+	fv := fakeVolumes{prune: func(f filters.Args) (volume.PruneReport, error) {
+		got = append(got, fmt.Sprint(f.Get("all")))
+		return volume.PruneReport{}, nil
+	}}
+	ts := newTestServer(t, Config{Volumes: fv})
+	for _, v := range []string{"1.41", "1.42"} {
+		if status, _, body := do(t, "POST", ts.URL+"/v"+v+"/volumes/prune", "", ""); status != 200 {
+			t.Fatalf("%s: %d %s", v, status, body)
+		}
+	}
+	if want := []string{"[true]", "[]"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("all filter seen by the backend: %v, want %v", got, want)
 	}
 }
 
