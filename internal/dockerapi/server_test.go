@@ -197,6 +197,8 @@ func TestErrorResponses(t *testing.T) {
 		{"not found", "POST", "/containers/gone/start", "", "", 404, `{"message":"No such container: gone"}` + "\n"},
 		{"unclassed is 500", "POST", "/containers/x/start", "", "", 500, `{"message":"disk on fire"}` + "\n"},
 		{"start body refused", "POST", "/containers/x/start", "application/json", `{"Binds":["/a:/b"]}`, 400, `{"message":"starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24"}` + "\n"},
+		{"checkpoint ID", "POST", "/containers/gone/start?checkpoint=../outside", "", "", 400, `{"message":"invalid checkpoint ID \"../outside\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"}` + "\n"},
+		{"checkpoint", "POST", "/containers/x/start?checkpoint=cp1", "", "", 400, `{"message":"checkpoint is only supported in experimental mode"}` + "\n"},
 		{"malformed JSON", "POST", "/containers/create", "application/json", `{bad`, 400, `{"message":"invalid JSON: invalid character 'b' looking for beginning of object key string"}` + "\n"},
 		{"empty body", "POST", "/containers/create", "application/json", "", 400, `{"message":"invalid JSON: got EOF while reading request body"}` + "\n"},
 		{"no config", "POST", "/containers/create", "application/json", `{}`, 400, `{"message":"config cannot be empty in order to create a container"}` + "\n"},
