@@ -241,6 +241,21 @@ func TestStopSignalNeedsAPI142(t *testing.T) {
 	}
 }
 
+func TestListAnnotationsNeedAPI146(t *testing.T) {
+	fc := &fakeContainers{list: func(context.Context, bool, int, bool, filters.Args) ([]container.Summary, error) {
+		s := container.Summary{ID: "x"}
+		s.HostConfig.Annotations = map[string]string{"a": "b"}
+		return []container.Summary{s}, nil
+	}}
+	ts := newTestServer(t, Config{Containers: fc})
+	for v, want := range map[string]bool{"1.45": false, "1.46": true} {
+		status, _, body := do(t, "GET", ts.URL+"/v"+v+"/containers/json", "", "")
+		if status != 200 || strings.Contains(body, `"Annotations":{"a":"b"}`) != want {
+			t.Errorf("%s: %d %s", v, status, body)
+		}
+	}
+}
+
 func TestVolumePruneAllBeforeAPI142(t *testing.T) {
 	var got []string
 	fv := fakeVolumes{prune: func(f filters.Args) (volume.PruneReport, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sockerless/sockerless/internal/engine"
 	"github.com/sockerless/sockerless/internal/errdefs"
+	"github.com/sockerless/sockerless/internal/filters"
 )
 
 const testImage = "sockerless/base:latest"
@@ -163,4 +164,28 @@ func (v *env) run(id string) string {
 		v.t.Fatal(err)
 	}
 	return out.String()
+}
+
+// TestListShowsAndFiltersAnnotations: the list carries HostConfig's
+// annotations and the annotation filter selects by key or key=value.
+func TestListShowsAndFiltersAnnotations(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	annotated, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+		Config:     container.Config{Image: testImage, Cmd: []string{"true"}},
+		HostConfig: container.HostConfig{Annotations: map[string]string{"com.example.key": "value"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.create("plain", nil, nil)
+	for filter, want := range map[string]int{"com.example.key": 1, "com.example.key=value": 1, "com.example.key=other": 0} {
+		list, err := v.e.ContainerList(ctx, true, 0, filters.Args{"annotation": {filter}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != want || (want == 1 && (list[0].ID != annotated.ID || list[0].HostConfig.Annotations["com.example.key"] != "value")) {
+			t.Errorf("annotation=%s: %+v", filter, list)
+		}
+	}
 }
