@@ -134,10 +134,18 @@ func TestVolumesFromSharesMounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range v.inspect(tmp.ID).Mounts {
-		if m.Type == mount.TypeVolume {
-			t.Errorf("tmpfs /foo left an anonymous volume: %+v", m)
-		}
+	if ms := v.inspect(tmp.ID).Mounts; len(ms) != 0 {
+		t.Errorf("a --tmpfs over an image VOLUME: mounts %+v, want none (no anonymous volume, and --tmpfs is not listed)", ms)
+	}
+	mt, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+		Config:     container.Config{Image: testImage, Cmd: []string{"true"}},
+		HostConfig: container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeTmpfs, Target: "/scratch"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms := v.inspect(mt.ID).Mounts; len(ms) != 1 || ms[0].Type != mount.TypeTmpfs || ms[0].Destination != "/scratch" {
+		t.Errorf("--mount type=tmpfs: mounts %+v", ms)
 	}
 }
 

@@ -198,6 +198,11 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			return nil, nil, err
 		}
 		mounts[len(mounts)-1].Source = dir
+		if i < len(hc.Tmpfs) {
+			// As dockerd, --tmpfs (HostConfig.Tmpfs) is not a mount point
+			// of inspect; --mount type=tmpfs is.
+			points = points[:len(points)-1]
+		}
 	}
 	return points, mounts, nil
 }
