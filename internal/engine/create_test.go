@@ -197,3 +197,39 @@ func TestListShowsAndFiltersAnnotations(t *testing.T) {
 		}
 	}
 }
+
+// TestVolumeSubpath mounts a folder of a volume; a subpath that is not
+// relative, missing, or leaves the volume through a symlink is refused.
+func TestVolumeSubpath(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	create := func(sub string, cmd ...string) (string, error) {
+		resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+			Config: container.Config{Image: testImage, Cmd: cmd},
+			HostConfig: container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: "vol", Target: "/volume",
+				VolumeOptions: &mount.VolumeOptions{Subpath: sub}}}},
+		})
+		return resp.ID, err
+	}
+	id, err := create("", "sh", "-c", "mkdir /volume/subdir && echo world > /volume/subdir/hello.txt && ln -s / /volume/root && ln -s ../subdir /volume/subdir/self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.run(id)
+	id, err = create("subdir/self", "cat", "/volume/hello.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := v.run(id); out != "world\n" {
+		t.Fatalf("subpath subdir/self: %q", out)
+	}
+	for sub, want := range map[string]string{
+		"../../etc/passwd": "subpath must be a relative path within the volume",
+		"not-existing":     "cannot access path not-existing",
+		"root/etc":         "path concatenation escapes the base directory",
+	} {
+		if _, err := create(sub, "true"); !errdefs.IsInvalidParameter(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("subpath %s: %v, want %q", sub, err, want)
+		}
+	}
+}

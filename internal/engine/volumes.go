@@ -163,6 +163,13 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			if err := volumePoint(name, m.Target, m.ReadOnly, m.Source == ""); err != nil {
 				return nil, nil, err
 			}
+			if m.VolumeOptions != nil && m.VolumeOptions.Subpath != "" {
+				src, err := subpath(points[len(points)-1].Source, m.VolumeOptions.Subpath)
+				if err != nil {
+					return nil, nil, err
+				}
+				mounts[len(mounts)-1].Source = src
+			}
 		case mount.TypeTmpfs: // below, with HostConfig.Tmpfs
 		default:
 			return nil, nil, errdefs.NotImplemented("mount type %q is not supported by this daemon", m.Type)
