@@ -233,3 +233,32 @@ func TestVolumeSubpath(t *testing.T) {
 		}
 	}
 }
+
+// TestNewVolumeGetsTheImageContent: as Docker, an empty volume mounted over
+// a folder of the image starts with that folder's content; nocopy and a
+// volume with content are left alone.
+func TestNewVolumeGetsTheImageContent(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	run := func(hc container.HostConfig, cmd string) string {
+		t.Helper()
+		resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"sh", "-c", cmd}}, HostConfig: hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.run(resp.ID)
+	}
+	if out := run(container.HostConfig{Binds: []string{"etc:/etc"}}, "cat /etc/passwd | head -1; echo mine > /etc/extra"); !strings.HasPrefix(out, "root:") {
+		t.Fatalf("a new volume over /etc: %q, want the image's passwd", out)
+	}
+	if out := run(container.HostConfig{Binds: []string{"etc:/etc"}}, "cat /etc/extra"); out != "mine\n" {
+		t.Fatalf("the volume on its second use: %q", out)
+	}
+	if out := run(container.HostConfig{Binds: []string{"bare:/etc:nocopy"}}, "test -e /etc/passwd || echo not-copied"); out != "not-copied\n" {
+		t.Fatalf("nocopy: %q", out)
+	}
+	anon := run(container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Target: "/etc"}}}, "test -s /etc/passwd && echo copied")
+	if anon != "copied\n" {
+		t.Fatalf("an anonymous volume: %q", anon)
+	}
+}

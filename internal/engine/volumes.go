@@ -120,12 +120,16 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 		mounts = append(mounts, backend.Mount{Source: p.Source, Target: p.Destination, ReadOnly: !p.RW})
 		return nil
 	}
-	volumePoint := func(name, dst string, ro, anonymous bool) error {
+	volumePoint := func(name, dst string, ro, anonymous, noCopy bool) error {
 		r, _, err := v.get(name, anonymous, nil)
 		if err != nil {
 			return err
 		}
-		return add(container.MountPoint{Type: mount.TypeVolume, Name: r.Name, Source: v.path(r.Name), Destination: dst, Driver: "local", RW: !ro, Mode: modeOf(ro, "z")})
+		if err := add(container.MountPoint{Type: mount.TypeVolume, Name: r.Name, Source: v.path(r.Name), Destination: dst, Driver: "local", RW: !ro, Mode: modeOf(ro, "z")}); err != nil {
+			return err
+		}
+		mounts[len(mounts)-1].CopyUp = !noCopy
+		return nil
 	}
 	for _, b := range hc.Binds {
 		parts := strings.Split(b, ":")
@@ -142,7 +146,8 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			}
 			continue
 		}
-		if err := volumePoint(parts[0], filepath.Clean(parts[1]), ro, false); err != nil {
+		noCopy := len(parts) == 3 && slices.Contains(strings.Split(parts[2], ","), "nocopy")
+		if err := volumePoint(parts[0], filepath.Clean(parts[1]), ro, false, noCopy); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -160,7 +165,8 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			if name == "" {
 				name = newID()
 			}
-			if err := volumePoint(name, m.Target, m.ReadOnly, m.Source == ""); err != nil {
+			noCopy := m.VolumeOptions != nil && m.VolumeOptions.NoCopy
+			if err := volumePoint(name, m.Target, m.ReadOnly, m.Source == "", noCopy); err != nil {
 				return nil, nil, err
 			}
 			if m.VolumeOptions != nil && m.VolumeOptions.Subpath != "" {
@@ -191,7 +197,7 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 	for dst := range imageVolumes {
 		// A tmpfs on an image's VOLUME replaces its anonymous volume.
 		if !taken[filepath.Clean(dst)] && !slices.ContainsFunc(tmpfsTargets, func(t string) bool { return filepath.Clean(t) == filepath.Clean(dst) }) {
-			if err := volumePoint(newID(), filepath.Clean(dst), false, true); err != nil {
+			if err := volumePoint(newID(), filepath.Clean(dst), false, true, false); err != nil {
 				return nil, nil, err
 			}
 		}
