@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -130,5 +132,39 @@ func TestKillReturnsOnceStopped(t *testing.T) {
 	}
 	if err := v.e.ExecResize(ctx, x.ID, 40, 80); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "is not running") {
 		t.Fatalf("resize after kill: %v", err)
+	}
+}
+
+// TestHealthTimeoutReportsOutput: a probe that overruns its timeout is
+// killed and its log entry carries what it wrote, as dockerd's.
+func TestHealthTimeoutReportsOutput(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{
+		Image: testImage, Cmd: []string{"sleep", "infinity"},
+		Healthcheck: &container.HealthConfig{Test: []string{"CMD", "sh", "-c", `echo "logs1 logs2"; sleep 60`},
+			Interval: 100 * time.Millisecond, Timeout: 50 * time.Millisecond, Retries: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	const want = "Health check exceeded timeout (50ms): logs1 logs2\n"
+	deadline := time.Now().Add(20 * time.Second) // a hang guard, not a timing assertion
+	for {
+		st := v.inspect(resp.ID).State
+		if st.Health != nil && slices.ContainsFunc(st.Health.Log, func(r *container.HealthcheckResult) bool { return r.Output == want }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no probe log %q: %+v", want, st.Health)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	zero := 0
+	if err := v.e.ContainerStop(ctx, resp.ID, "", &zero); err != nil {
+		t.Fatal(err)
 	}
 }
