@@ -50,6 +50,10 @@ type Mount struct {
 	Source   string
 	Target   string
 	ReadOnly bool
+	// CopyUp: a volume that is empty when the container is created gets
+	// the image's content at Target first, as Docker populates a new
+	// volume (unless nocopy).
+	CopyUp bool
 }
 
 // Networking is how a workload reaches the network.

@@ -85,6 +85,9 @@ func (a *api) ContainerCreate(ctx context.Context, cfg dockerapi.ContainerCreate
 	if req.Config == nil {
 		return container.CreateResponse{}, errdefs.InvalidParameter("config cannot be empty in order to create a container")
 	}
+	if err := a.checkPlatform(ctx, req.Config.Image, cfg.Platform); err != nil {
+		return container.CreateResponse{}, err
+	}
 	opts := engine.CreateOptions{Name: cfg.Name, Config: *req.Config}
 	if req.HostConfig != nil {
 		opts.HostConfig = *req.HostConfig

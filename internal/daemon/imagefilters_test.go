@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -92,6 +93,8 @@ func TestImageListFilters(t *testing.T) {
 		{filters.Args{"since": {"example/old:1"}}, [][]string{{"example/new:2", "example/new:latest"}}},
 		{filters.Args{"before": {"example/new:latest"}}, [][]string{{"example/old:1"}, {"sockerless/base:latest"}}},
 		{filters.Args{"before": {"example/new:2"}, "since": {"sockerless/base"}}, [][]string{{"example/old:1"}}},
+		{filters.Args{"until": {strconv.FormatInt(old.Add(time.Minute).Unix(), 10)}, "since": {"sockerless/base"}}, [][]string{{"example/old:1"}}},
+		{filters.Args{"until": {old.Add(2 * time.Hour).Format(time.RFC3339)}, "reference": {"example/*"}}, [][]string{{"example/new:2", "example/new:latest"}, {"example/old:1"}}},
 	} {
 		if got := list(t, l, c.filter); !slices.EqualFunc(got, c.want, slices.Equal) {
 			t.Errorf("%v: got %v, want %v", c.filter, got, c.want)
@@ -99,5 +102,8 @@ func TestImageListFilters(t *testing.T) {
 	}
 	if _, err := l.ImageList(context.Background(), false, filters.Args{"since": {"no/such:image"}}); err == nil {
 		t.Error("since an unknown image: no error")
+	}
+	if _, err := l.ImageList(context.Background(), false, filters.Args{"until": {"soon"}}); err == nil {
+		t.Error("until soon: no error")
 	}
 }

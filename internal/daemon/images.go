@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	imagetypes "github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/registry"
@@ -87,12 +88,23 @@ func (l localImages) ImageInspect(ctx context.Context, ref string) (imagetypes.I
 }
 
 func (l localImages) ImageList(ctx context.Context, all bool, f filters.Args) ([]imagetypes.Summary, error) {
-	if err := f.Validate("dangling", "label", "reference", "before", "since"); err != nil {
+	if err := f.Validate("dangling", "label", "reference", "before", "since", "until"); err != nil {
 		return nil, err
 	}
 	before, err := createdBound(l.Images, f, "before")
 	if err != nil {
 		return nil, err
+	}
+	// until (a time) narrows before, as dockerd applies both.
+	now := time.Now()
+	for _, v := range f.Get("until") {
+		t, err := filters.Timestamp("until", v, now)
+		if err != nil {
+			return nil, err
+		}
+		if before.IsZero() || t.Before(before) {
+			before = t
+		}
 	}
 	since, err := createdBound(l.Images, f, "since")
 	if err != nil {

@@ -75,7 +75,7 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request, b Conta
 
 // containerList serves GET /containers/json?all=&limit=&size=&filters=.
 func containerList(w http.ResponseWriter, r *http.Request, b ContainerBackend) error {
-	f, err := filterValue(r, "ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label", "name", "network", "publish", "since", "status", "volume")
+	f, err := filterValue(r, "ancestor", "annotation", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label", "name", "network", "publish", "since", "status", "volume")
 	if err != nil {
 		return err
 	}
@@ -86,6 +86,11 @@ func containerList(w http.ResponseWriter, r *http.Request, b ContainerBackend) e
 	list, err := b.ContainerList(r.Context(), boolValue(r, "all"), limit, boolValue(r, "size"), f)
 	if err != nil {
 		return err
+	}
+	if !atLeast(r, "1.46") {
+		for i := range list {
+			list[i].HostConfig.Annotations = nil // added in API 1.46
+		}
 	}
 	return writeJSON(w, http.StatusOK, nonNil(list))
 }

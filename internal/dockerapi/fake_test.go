@@ -236,7 +236,9 @@ func (f *fakeImages) ImagesPrune(context.Context, filters.Args) (image.PruneRepo
 
 func (f *fakeImages) ImageSave(context.Context, []string, io.Writer) error { return errUnset }
 
-type fakeVolumes struct{}
+type fakeVolumes struct {
+	prune func(filters.Args) (volume.PruneReport, error)
+}
 
 func (fakeVolumes) VolumeCreate(context.Context, volume.CreateRequest) (volume.Volume, error) {
 	return volume.Volume{}, errUnset
@@ -252,7 +254,10 @@ func (fakeVolumes) VolumeInspect(context.Context, string) (volume.Volume, error)
 
 func (fakeVolumes) VolumeRemove(context.Context, string, bool) error { return errUnset }
 
-func (fakeVolumes) VolumesPrune(context.Context, filters.Args) (volume.PruneReport, error) {
+func (f fakeVolumes) VolumesPrune(_ context.Context, a filters.Args) (volume.PruneReport, error) {
+	if f.prune != nil {
+		return f.prune(a)
+	}
 	return volume.PruneReport{}, errUnset
 }
 

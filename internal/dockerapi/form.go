@@ -92,25 +92,7 @@ func timeValue(r *http.Request, k string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	sec, frac, hasFrac := strings.Cut(s, ".")
-	if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-		var nsec int64
-		if hasFrac {
-			nsec, err = strconv.ParseInt((frac + "000000000")[:9], 10, 64)
-			if err != nil {
-				return time.Time{}, errdefs.InvalidParameter("invalid value for %s: %q", k, s)
-			}
-		}
-		return time.Unix(n, nsec), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if d, err := time.ParseDuration(s); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	// dockerd's wording: it takes only Unix seconds here.
-	return time.Time{}, errdefs.InvalidParameter("invalid value for %q: invalid timestamp %q: invalid seconds %q: invalid syntax", k, s, sec)
+	return filters.Timestamp(k, s, time.Now())
 }
 
 // checkJSON refuses a body whose Content-Type is not application/json; no

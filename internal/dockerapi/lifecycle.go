@@ -4,17 +4,27 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strings"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/sockerless/sockerless/internal/errdefs"
 )
 
-// containerStart serves POST /containers/{name}/start. A start body (a
+// containerStart serves POST /containers/{name}/start?checkpoint=. A start body (a
 // HostConfig) was removed in API 1.24; dockerd refuses any body longer
 // than an empty JSON object.
 func containerStart(w http.ResponseWriter, r *http.Request, b ContainerBackend) error {
 	if r.ContentLength > 7 || r.ContentLength == -1 {
 		return errdefs.InvalidParameter("starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24")
+	}
+	if cp := r.Form.Get("checkpoint"); cp != "" {
+		// dockerd checks the ID first, then refuses checkpoints outside
+		// experimental mode; Sockerless has no checkpoints at all.
+		if !validCheckpointID.MatchString(cp) || strings.HasSuffix(cp, ".") {
+			return errdefs.InvalidParameter("invalid checkpoint ID %q, only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", cp)
+		}
+		return errdefs.InvalidParameter("checkpoint is only supported in experimental mode")
 	}
 	if err := b.ContainerStart(r.Context(), r.PathValue("name")); err != nil {
 		return err
@@ -22,6 +32,8 @@ func containerStart(w http.ResponseWriter, r *http.Request, b ContainerBackend) 
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+var validCheckpointID = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
 // stopOptions reads `signal` (API ≥ 1.42 only) and `t`.
 func stopOptions(r *http.Request) (signal string, timeout *int, err error) {

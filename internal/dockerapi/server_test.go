@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/volume"
 	"github.com/sockerless/sockerless/internal/errdefs"
 	"github.com/sockerless/sockerless/internal/filters"
 )
@@ -200,6 +201,8 @@ func TestErrorResponses(t *testing.T) {
 		{"not found", "POST", "/containers/gone/start", "", "", 404, `{"message":"No such container: gone"}` + "\n"},
 		{"unclassed is 500", "POST", "/containers/x/start", "", "", 500, `{"message":"disk on fire"}` + "\n"},
 		{"start body refused", "POST", "/containers/x/start", "application/json", `{"Binds":["/a:/b"]}`, 400, `{"message":"starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24"}` + "\n"},
+		{"checkpoint ID", "POST", "/containers/gone/start?checkpoint=../outside", "", "", 400, `{"message":"invalid checkpoint ID \"../outside\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"}` + "\n"},
+		{"checkpoint", "POST", "/containers/x/start?checkpoint=cp1", "", "", 400, `{"message":"checkpoint is only supported in experimental mode"}` + "\n"},
 		{"malformed JSON", "POST", "/containers/create", "application/json", `{bad`, 400, `{"message":"invalid JSON: invalid character 'b' looking for beginning of object key string"}` + "\n"},
 		{"empty body", "POST", "/containers/create", "application/json", "", 400, `{"message":"invalid JSON: EOF"}` + "\n"},
 		{"no config", "POST", "/containers/create", "application/json", `{}`, 400, `{"message":"config cannot be empty in order to create a container"}` + "\n"},
@@ -239,6 +242,38 @@ func TestStopSignalNeedsAPI142(t *testing.T) {
 	want := []string{`""/3`, `"SIGINT"/3`}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("signals seen by the backend: %v, want %v", got, want)
+	}
+}
+
+func TestListAnnotationsNeedAPI146(t *testing.T) {
+	fc := &fakeContainers{list: func(context.Context, bool, int, bool, filters.Args) ([]container.Summary, error) {
+		s := container.Summary{ID: "x"}
+		s.HostConfig.Annotations = map[string]string{"a": "b"}
+		return []container.Summary{s}, nil
+	}}
+	ts := newTestServer(t, Config{Containers: fc})
+	for v, want := range map[string]bool{"1.45": false, "1.46": true} {
+		status, _, body := do(t, "GET", ts.URL+"/v"+v+"/containers/json", "", "")
+		if status != 200 || strings.Contains(body, `"Annotations":{"a":"b"}`) != want {
+			t.Errorf("%s: %d %s", v, status, body)
+		}
+	}
+}
+
+func TestVolumePruneAllBeforeAPI142(t *testing.T) {
+	var got []string
+	fv := fakeVolumes{prune: func(f filters.Args) (volume.PruneReport, error) {
+		got = append(got, fmt.Sprint(f.Get("all")))
+		return volume.PruneReport{}, nil
+	}}
+	ts := newTestServer(t, Config{Volumes: fv})
+	for _, v := range []string{"1.41", "1.42"} {
+		if status, _, body := do(t, "POST", ts.URL+"/v"+v+"/volumes/prune", "", ""); status != 200 {
+			t.Fatalf("%s: %d %s", v, status, body)
+		}
+	}
+	if want := []string{"[true]", "[]"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("all filter seen by the backend: %v, want %v", got, want)
 	}
 }
 

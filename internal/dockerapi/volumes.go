@@ -83,6 +83,11 @@ func volumesPrune(w http.ResponseWriter, r *http.Request, b VolumeBackend) error
 	if err != nil {
 		return err
 	}
+	if !atLeast(r, "1.42") && !f.Has("all") {
+		// Before API 1.42 a prune removed every unused local volume, not
+		// only anonymous ones; older clients keep that behaviour.
+		f["all"] = []string{"true"}
+	}
 	rep, err := b.VolumesPrune(r.Context(), f)
 	if err != nil {
 		return err

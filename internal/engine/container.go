@@ -54,7 +54,10 @@ type ctr struct {
 	// pendingAttach are attach sessions waiting for the next start.
 	pendingAttach []*attachSession
 	stopping      bool
-	removed       bool
+	// restarting: a docker restart is stopping the run, so an exit is not
+	// an auto-removal.
+	restarting bool
+	removed    bool
 	// exits counts ends of runs, for the next-exit wait condition.
 	exits  int
 	health *healthChecker

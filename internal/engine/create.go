@@ -61,14 +61,38 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if opts.Config.Image == "" {
 		return container.CreateResponse{}, errdefs.InvalidParameter("no image specified")
 	}
-	if err := container.ValidateRestartPolicy(opts.HostConfig.RestartPolicy); err != nil {
-		return container.CreateResponse{}, errdefs.InvalidParameter("%v", err)
+	if err := validateCreate(&opts.Config, &opts.HostConfig); err != nil {
+		return container.CreateResponse{}, err
+	}
+	if len(opts.HostConfig.Links) > 0 {
+		for _, l := range opts.HostConfig.Links {
+			// As dockerd, a link to a missing container is the caller's
+			// mistake (400), whatever else is wrong.
+			target, _, _ := strings.Cut(l, ":")
+			if _, err := e.lookup(target); err != nil {
+				return container.CreateResponse{}, errdefs.InvalidParameter("could not get container for %s", target)
+			}
+		}
+		return container.CreateResponse{}, errdefs.NotImplemented("legacy links (--link) are not supported: connect the containers to a user-defined network instead")
 	}
 	if len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts {
 		return container.CreateResponse{}, e.unsupported("publishing ports (-p, -P)")
 	}
 	if t := opts.HostConfig.LogConfig.Type; t != "" && t != logDriver {
 		return container.CreateResponse{}, errdefs.NotImplemented("logging driver %q is not supported: the daemon keeps every container's log in the %s format", t, logDriver)
+	}
+	// A namespace shared with a missing container is the caller's mistake;
+	// which namespaces a backend can share is its own business.
+	for _, ref := range []string{opts.HostConfig.PidMode.Container(), opts.HostConfig.IpcMode.Container()} {
+		if ref != "" {
+			if _, err := e.lookup(ref); err != nil {
+				return container.CreateResponse{}, errdefs.InvalidParameter("%v", err)
+			}
+		}
+	}
+	from, err := e.volumesFrom(opts.HostConfig.VolumesFrom)
+	if err != nil {
+		return container.CreateResponse{}, err
 	}
 	img, err := e.cfg.Images.ImageConfig(ctx, opts.Config.Image)
 	if err != nil {
@@ -101,7 +125,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		delete(e.names, name)
 		e.mu.Unlock()
 	}
-	points, mounts, err := e.volumes.resolve(ctx, id, opts.HostConfig, cfg.Volumes)
+	points, mounts, err := e.volumes.resolve(ctx, id, opts.HostConfig, from, cfg.Volumes)
 	if err != nil {
 		release()
 		return container.CreateResponse{}, err
@@ -114,10 +138,6 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	// As dockerd, record the daemon's driver: clients read it to decide
 	// whether logs can be read back (docker-py's containers.run does).
 	hc.LogConfig.Type = logDriver
-	if len(hc.Links) > 0 {
-		release()
-		return container.CreateResponse{}, errdefs.NotImplemented("legacy links (--link) are not supported: connect the containers to a user-defined network instead")
-	}
 	rec := record{
 		ID: id, Name: name, Created: time.Now().UTC(), Path: argv[0], Args: argv[1:],
 		Image: opts.Config.Image, ImageID: img.ID, Config: cfg, HostConfig: hc, Mounts: points,

@@ -188,6 +188,9 @@ func (e *Engine) ExecResize(ctx context.Context, id string, height, width uint) 
 	if err != nil {
 		return err
 	}
+	if rec, _ := x.c.snapshot(); !rec.State.Running {
+		return errdefs.Conflict("container %s is not running", rec.ID)
+	}
 	x.mu.Lock()
 	proc := x.proc
 	x.mu.Unlock()

@@ -3,7 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -100,24 +102,38 @@ func (c *ctr) probe(ctx context.Context, args []string, timeout time.Duration) *
 	defer cancel()
 	exit, err := proc.Wait(wctx)
 	if err != nil {
-		_ = proc.Signal(ctx, 9) // the probe overran its timeout; its status is reported below
+		// The probe overran its timeout. As dockerd, it is killed and
+		// waited for (briefly: a backend may not signal execs), and what
+		// it wrote so far is reported.
+		if proc.Signal(ctx, 9) == nil {
+			kctx, kcancel := context.WithTimeout(ctx, 10*time.Second)
+			_, _ = proc.Wait(kctx) // its status is the timeout's -1
+			kcancel()
+		}
 		res.End, res.ExitCode = time.Now(), -1
 		res.Output = "Health check exceeded timeout (" + timeout.String() + ")"
+		if o := w.String(); o != "" {
+			res.Output += ": " + o
+		}
 		return res
 	}
-	res.End, res.ExitCode, res.Output = time.Now(), exit.Code, out.String()
+	res.End, res.ExitCode, res.Output = time.Now(), exit.Code, w.String()
 	return res
 }
 
 func (c *ctr) recordHealth(res *container.HealthcheckResult, retries int, inStartPeriod bool) {
 	c.mu.Lock()
-	h := c.rec.State.Health
-	if h == nil || !c.rec.State.Running {
+	if c.rec.State.Health == nil || !c.rec.State.Running {
 		c.mu.Unlock()
 		return
 	}
+	// A new Health each time: snapshots of the record (inspect, list)
+	// share the pointer and read it without the lock.
+	h := &container.Health{}
+	*h = *c.rec.State.Health
+	c.rec.State.Health = h
 	old := h.Status
-	h.Log = append(h.Log, res)
+	h.Log = append(slices.Clone(h.Log), res)
 	if len(h.Log) > healthLogSize {
 		h.Log = h.Log[len(h.Log)-healthLogSize:]
 	}
@@ -143,13 +159,22 @@ func (c *ctr) recordHealth(res *container.HealthcheckResult, retries int, inStar
 
 // limitedWriter keeps the first n bytes (Docker keeps 4 KiB of probe output).
 type limitedWriter struct {
-	w *bytes.Buffer
-	n int
+	mu sync.Mutex // a probe left running past its timeout may still write
+	w  *bytes.Buffer
+	n  int
 }
 
 func (l *limitedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if room := l.n - l.w.Len(); room > 0 {
 		l.w.Write(b[:min(len(b), room)])
 	}
 	return len(b), nil
+}
+
+func (l *limitedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
 }

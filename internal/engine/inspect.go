@@ -80,6 +80,7 @@ func (e *Engine) summary(rec record) container.Summary {
 		s.Mounts = []container.MountPoint{}
 	}
 	s.HostConfig.NetworkMode = string(rec.HostConfig.NetworkMode)
+	s.HostConfig.Annotations = rec.HostConfig.Annotations
 	s.NetworkSettings = &container.NetworkSettingsSummary{Networks: e.endpointSettings(rec)}
 	if rec.State.Health != nil {
 		s.Health = &container.HealthSummary{Status: rec.State.Health.Status, FailingStreak: rec.State.Health.FailingStreak}

@@ -70,7 +70,7 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 		return errorsJoinPersist(c, err)
 	}
 	c.pendingAttach = nil
-	c.proc, c.run, c.stopping = proc, run, false
+	c.proc, c.run, c.stopping, c.restarting = proc, run, false, false
 	if manual {
 		c.rec.ManuallyStopped = false
 	}
@@ -131,7 +131,7 @@ func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run
 		c.rec.State.Status = container.StateRestarting
 		c.rec.RestartCount++
 	}
-	autoRemove := c.rec.HostConfig.AutoRemove && !restart
+	autoRemove := c.rec.HostConfig.AutoRemove && !restart && !c.restarting
 	// An auto-removed container's exit is not written: the removal follows
 	// at once, and a daemon that dies in between removes the container when
 	// it starts again (see New), as dockerd does. That saves a store commit
@@ -232,8 +232,21 @@ func (e *Engine) ContainerKill(ctx context.Context, name, signal string) error {
 		c.mu.Unlock()
 		return errdefs.Conflict("container %s is not running", c.rec.ID)
 	}
-	if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
-		c.stopping = true // an exit by the user's signal is not restarted
+	// As dockerd: the next exit is not restarted when the signal is the
+	// container's stop signal (any signal when it has none, and SIGKILL
+	// always); the restart policy applies to an exit by any other signal.
+	exitOnNext := true
+	if c.rec.Config.StopSignal != "" && sig != syscall.SIGKILL {
+		stopSig, ok := parseSignal(c.rec.Config.StopSignal)
+		exitOnNext = ok && stopSig == sig
+	}
+	if exitOnNext {
+		c.stopping = true
+	}
+	c.rec.ManuallyStopped = true
+	if err := c.persist(); err != nil {
+		c.mu.Unlock()
+		return err
 	}
 	attrs := c.attrs()
 	c.mu.Unlock()
@@ -242,6 +255,11 @@ func (e *Engine) ContainerKill(ctx context.Context, name, signal string) error {
 	}
 	attrs["signal"] = strconv.Itoa(int(sig))
 	e.events.Publish(events.ContainerEventType, events.ActionKill, c.rec.ID, attrs)
+	if sig == syscall.SIGKILL {
+		// As dockerd: a kill returns once the container has stopped, so
+		// the next request sees it stopped (bounded, as dockerd's 10 s).
+		c.waitStopped(context.WithoutCancel(ctx), 10)
+	}
 	return nil
 }
 
@@ -329,11 +347,17 @@ func (c *ctr) waitStopped(ctx context.Context, seconds int) bool {
 
 // ContainerRestart stops (if running) and starts the container.
 func (e *Engine) ContainerRestart(ctx context.Context, name, signal string, timeout *int) error {
-	if err := e.ContainerStop(ctx, name, signal, timeout); err != nil && !errdefs.IsNotModified(err) {
-		return err
-	}
 	c, err := e.lookup(name)
 	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.restarting = true
+	c.mu.Unlock()
+	if err := e.ContainerStop(ctx, c.rec.ID, signal, timeout); err != nil && !errdefs.IsNotModified(err) {
+		c.mu.Lock()
+		c.restarting = false
+		c.mu.Unlock()
 		return err
 	}
 	if err := e.start(ctx, c, true); err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 var listFilters = []string{"id", "name", "label", "status", "exited", "ancestor", "before", "since",
-	"volume", "network", "health", "is-task", "expose", "publish"}
+	"volume", "network", "health", "is-task", "expose", "publish", "annotation"}
 
 // ContainerList lists containers, newest first, with dockerd's filters.
 func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filters.Args) ([]container.Summary, error) {
@@ -115,7 +115,7 @@ func matchContainer(r record, f filters.Args) bool {
 	if names := f.Get("name"); len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return matchName(n, r.Name) }) {
 		return false
 	}
-	if !f.MatchLabels("label", r.Config.Labels) || !f.Match("status", string(r.State.Status)) {
+	if !f.MatchLabels("label", r.Config.Labels) || !f.MatchLabels("annotation", r.HostConfig.Annotations) || !f.Match("status", string(r.State.Status)) {
 		return false
 	}
 	if ex := f.Get("exited"); len(ex) > 0 && (r.State.Status != container.StateExited || !slices.Contains(ex, strconv.Itoa(r.State.ExitCode))) {

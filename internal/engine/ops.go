@@ -33,6 +33,9 @@ func (e *Engine) ContainerRename(ctx context.Context, name, newName string) erro
 	c.mu.Lock()
 	id, old := c.rec.ID, c.rec.Name
 	c.mu.Unlock()
+	if "/"+strings.TrimPrefix(newName, "/") == old {
+		return errdefs.InvalidParameter("Renaming a container with the same name as its current name")
+	}
 	nn, err := e.reserveName(newName, id)
 	if err != nil {
 		return fmt.Errorf("Error when allocating new name: %w", err) // dockerd's wording
@@ -268,6 +271,9 @@ func (e *Engine) ContainerUpdate(ctx context.Context, name string, u container.U
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if u.RestartPolicy.Name != "" {
+		if c.rec.HostConfig.AutoRemove && !u.RestartPolicy.IsNone() {
+			return container.UpdateResponse{}, errdefs.Conflict("Restart policy cannot be updated because AutoRemove is enabled for the container")
+		}
 		c.rec.HostConfig.RestartPolicy = u.RestartPolicy
 	}
 	if err := c.persist(); err != nil {

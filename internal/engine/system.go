@@ -53,6 +53,7 @@ func (e *Engine) SystemInfo(ctx context.Context) (system.Info, error) {
 		Plugins:         system.PluginsInfo{Volume: []string{"local"}, Network: []string{"bridge", "host", "null"}, Log: []string{logDriver}},
 		Warnings:        []string{},
 		SecurityOptions: []string{},
+		SystemTime:      time.Now().Format(time.RFC3339Nano),
 	}, nil
 }
 

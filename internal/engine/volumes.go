@@ -114,8 +114,10 @@ func nilIfEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// resolve turns binds, mounts and the image's VOLUMEs into mount points.
-func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfig, imageVolumes map[string]struct{}) ([]container.MountPoint, []backend.Mount, error) {
+// resolve turns binds, mounts, the mount points shared by --volumes-from
+// (from) and the image's VOLUMEs into mount points; each comes before the
+// next for a destination.
+func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfig, from []container.MountPoint, imageVolumes map[string]struct{}) ([]container.MountPoint, []backend.Mount, error) {
 	var points []container.MountPoint
 	var mounts []backend.Mount
 	taken := map[string]bool{}
@@ -128,12 +130,16 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 		mounts = append(mounts, backend.Mount{Source: p.Source, Target: p.Destination, ReadOnly: !p.RW})
 		return nil
 	}
-	volumePoint := func(name, dst string, ro, anonymous bool) error {
+	volumePoint := func(name, dst string, ro, anonymous, noCopy bool) error {
 		r, _, err := v.get(name, anonymous, nil)
 		if err != nil {
 			return err
 		}
-		return add(container.MountPoint{Type: mount.TypeVolume, Name: r.Name, Source: v.path(r.Name), Destination: dst, Driver: "local", RW: !ro, Mode: modeOf(ro, "z")})
+		if err := add(container.MountPoint{Type: mount.TypeVolume, Name: r.Name, Source: v.path(r.Name), Destination: dst, Driver: "local", RW: !ro, Mode: modeOf(ro, "z")}); err != nil {
+			return err
+		}
+		mounts[len(mounts)-1].CopyUp = !noCopy
+		return nil
 	}
 	for _, b := range hc.Binds {
 		parts := strings.Split(b, ":")
@@ -154,7 +160,8 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			}
 			continue
 		}
-		if err := volumePoint(parts[0], filepath.Clean(parts[1]), ro, false); err != nil {
+		noCopy := len(parts) == 3 && slices.Contains(strings.Split(parts[2], ","), "nocopy")
+		if err := volumePoint(parts[0], filepath.Clean(parts[1]), ro, false, noCopy); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -172,17 +179,25 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			if name == "" {
 				name = newID()
 			}
-			if err := volumePoint(name, m.Target, m.ReadOnly, m.Source == ""); err != nil {
+			noCopy := m.VolumeOptions != nil && m.VolumeOptions.NoCopy
+			if err := volumePoint(name, m.Target, m.ReadOnly, m.Source == "", noCopy); err != nil {
 				return nil, nil, err
+			}
+			if m.VolumeOptions != nil && m.VolumeOptions.Subpath != "" {
+				src, err := subpath(points[len(points)-1].Source, m.VolumeOptions.Subpath)
+				if err != nil {
+					return nil, nil, err
+				}
+				mounts[len(mounts)-1].Source = src
 			}
 		case mount.TypeTmpfs: // below, with HostConfig.Tmpfs
 		default:
 			return nil, nil, errdefs.NotImplemented("mount type %q is not supported by this daemon", m.Type)
 		}
 	}
-	for dst := range imageVolumes {
-		if !taken[filepath.Clean(dst)] {
-			if err := volumePoint(newID(), filepath.Clean(dst), false, true); err != nil {
+	for _, p := range from {
+		if !taken[p.Destination] {
+			if err := add(p); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -191,6 +206,14 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 	for _, m := range hc.Mounts {
 		if m.Type == mount.TypeTmpfs {
 			tmpfsTargets = append(tmpfsTargets, m.Target)
+		}
+	}
+	for dst := range imageVolumes {
+		// A tmpfs on an image's VOLUME replaces its anonymous volume.
+		if !taken[filepath.Clean(dst)] && !slices.ContainsFunc(tmpfsTargets, func(t string) bool { return filepath.Clean(t) == filepath.Clean(dst) }) {
+			if err := volumePoint(newID(), filepath.Clean(dst), false, true, false); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	for i, dst := range tmpfsTargets {
@@ -202,6 +225,11 @@ func (v *volumes) resolve(ctx context.Context, id string, hc container.HostConfi
 			return nil, nil, err
 		}
 		mounts[len(mounts)-1].Source = dir
+		if i < len(hc.Tmpfs) {
+			// As dockerd, --tmpfs (HostConfig.Tmpfs) is not a mount point
+			// of inspect; --mount type=tmpfs is.
+			points = points[:len(points)-1]
+		}
 	}
 	return points, mounts, nil
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -25,7 +27,8 @@ var ErrUnsupported = errors.New("not supported by the memory backend sandbox")
 type ProcessSpec struct {
 	// Args is the command line; Args[0] is resolved like execve does.
 	Args []string
-	// Env is KEY=VALUE pairs; PATH, HOME and HOSTNAME get defaults.
+	// Env is KEY=VALUE pairs; PATH, HOME and HOSTNAME get defaults, and
+	// TERM=xterm with a TTY, as Docker gives them.
 	Env []string
 	// Dir is the absolute working folder; empty means "/".
 	Dir string
@@ -76,9 +79,13 @@ func (c *Container) Start(ctx context.Context, spec ProcessSpec) (*Process, erro
 		return nil, err
 	}
 	stdout, stderr := newSyncWriter(spec.Stdout), newSyncWriter(spec.Stderr)
+	env := spec.Env
 	if spec.TTY {
 		stdout = newSyncWriter(&crlfWriter{w: spec.Stdout})
 		stderr = stdout
+		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "TERM=") }) {
+			env = append(slices.Clone(env), "TERM=xterm") // as Docker sets it for a terminal
+		}
 	}
 
 	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
@@ -95,7 +102,7 @@ func (c *Container) Start(ctx context.Context, spec ProcessSpec) (*Process, erro
 	go func() {
 		defer close(p.done)
 		p.status = c.shell.Run(pctx, shell.Command{
-			Args: spec.Args, Env: spec.Env, Dir: dir,
+			Args: spec.Args, Env: env, Dir: dir,
 			Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		})
 		cancel(nil)

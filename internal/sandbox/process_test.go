@@ -10,12 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockerless/sockerless/internal/sandbox/shell"
 )
 
 func TestComputedOutputAndStatus(t *testing.T) {
@@ -346,6 +349,60 @@ func TestTopAndStatsAreMeasured(t *testing.T) {
 	waitIdle(t, c)
 	if st := c.Stats(); st.MemoryBytes != 0 || st.CPU < 50*time.Millisecond {
 		t.Errorf("after exit: %+v", st)
+	}
+}
+
+// TestTopPrintsTheContainersProcesses runs top, the default command of
+// moby's integration tests: it lists the container's own processes and
+// runs until a signal ends it.
+func TestTopPrintsTheContainersProcesses(t *testing.T) {
+	c := newTestContainer(t, newTestEngine(t), newTestRoot(t))
+	r := run(t, c, "", "sh", "-c", "top -b -n 2 -d 0.01")
+	frame := "  PID  PPID USER     COMMAND\n" +
+		"    1     0 root     sh -c top -b -n 2 -d 0.01\n" +
+		"    2     1 root     top -b -n 2 -d 0.01\n"
+	if r.stdout != frame+"\n"+frame || r.status != 0 {
+		t.Errorf("top -b -n 2: status %d, output:\n%s%s", r.status, r.stdout, r.stderr)
+	}
+	if r := run(t, c, "", "top", "-x"); r.status != 1 || !strings.Contains(r.stderr, "invalid option -- 'x'") {
+		t.Errorf("top -x: %+v", r)
+	}
+
+	p, out := start(t, c, ProcessSpec{Args: []string{"top"}})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "root     top\n") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if st := waitWithin(t, p, time.Now()); st != 143 {
+		t.Errorf("top after SIGTERM: status %d, want 143; output %q", st, out.String())
+	}
+}
+
+// TestDockerEnvironment: every process gets PATH, HOME and HOSTNAME, and
+// TERM with a terminal, as Docker gives them; a shell exports PWD and
+// SHLVL, as ash does (moby's exec test reads PWD from `sh -c env`).
+func TestDockerEnvironment(t *testing.T) {
+	c := newTestContainer(t, newTestEngine(t), newTestRoot(t))
+	var out bytes.Buffer
+	p, err := c.Start(context.Background(), ProcessSpec{Args: []string{"env"}, Env: []string{"FOO=bar"}, Dir: "/tmp", Stdout: &out, TTY: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.Wait(context.Background()); err != nil || st != 0 {
+		t.Fatalf("env: %d %v", st, err)
+	}
+	got := strings.Fields(out.String())
+	slices.Sort(got)
+	want := []string{"FOO=bar", "HOME=/root", "HOSTNAME=sandbox", "PATH=" + shell.DefaultPath, "TERM=xterm"}
+	if !slices.Equal(got, want) {
+		t.Errorf("env with a TTY: %q, want %q", got, want)
+	}
+	r := run(t, c, "", "sh", "-c", `env | grep -E '^(PWD|SHLVL)=' | sort; cd /tmp && sh -c 'env | grep -E "^(PWD|SHLVL)=" | sort'`)
+	if r.stdout != "PWD=/work\nSHLVL=1\nPWD=/tmp\nSHLVL=2\n" {
+		t.Errorf("shell environment: %q %q", r.stdout, r.stderr)
 	}
 }
 

@@ -86,6 +86,7 @@ func (b *Backend) GetArchive(ctx context.Context, h backend.Handle, p string, w 
 	return st, tw.Close()
 }
 
+// addToTar writes p and what it holds as name.
 func addToTar(ctx context.Context, fsys *confine.FS, tw *tar.Writer, p, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err

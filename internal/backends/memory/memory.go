@@ -164,6 +164,11 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 	if err == nil && spec.Config.WorkingDir != "" {
 		err = fs.MkdirAll(spec.Config.WorkingDir, 0o755) // Docker creates a missing WorkingDir
 	}
+	for _, m := range spec.Mounts {
+		if err == nil {
+			err = copyUp(fs, m)
+		}
+	}
 	err = errors.Join(err, fs.Close())
 	if err == nil {
 		err = b.writeBaseline(spec.ID, spec.Mounts)

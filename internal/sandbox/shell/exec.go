@@ -65,10 +65,13 @@ func (s *Shell) exec(depth int) interp.ExecHandlerFunc {
 	}
 }
 
+// exported is the environment a command gets: the exported variables, and
+// PWD, which ash and bash export when they start and cd keeps current (the
+// interpreter sets it without the export flag).
 func exported(env expand.Environ) []string {
 	var out []string
 	env.Each(func(name string, v expand.Variable) bool {
-		if v.Exported && v.Kind == expand.String && name != pidVar && name != ppidVar {
+		if (v.Exported || name == "PWD") && v.IsSet() && v.Kind == expand.String && name != pidVar && name != ppidVar {
 			out = append(out, name+"="+v.Str)
 		}
 		return true

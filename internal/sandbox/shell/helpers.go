@@ -37,6 +37,7 @@ func init() {
 		"rsync":    runRsync,
 		"hostname": runHostname,
 		"nproc":    runNproc,
+		"top":      runTop,
 	}
 }
 

@@ -5,8 +5,8 @@
 // Every hook of the interpreter is ours: open, stat, read-dir and access go
 // through the container's [confine.FS]; exec goes through [Shell.exec], which
 // runs nested sh/bash in a new interpreter, a few audited host helpers
-// (timeout, kill, nohup, env, jq, and the idle forms of sleep, tail and cat),
-// BusyBox applets and .wasm files in wazero, and refuses native binaries;
+// (timeout, kill, nohup, env, jq, top, and the idle forms of sleep, tail and
+// cat), BusyBox applets and .wasm files in wazero, and refuses native binaries;
 // `command -v`, `type` and `hash` look names up inside the container. The
 // interpreter's own view of the host ($$, PPID, UID, HOME, the temp folder of
 // process substitution) is replaced by the container's.
@@ -72,7 +72,7 @@ func (s *Shell) Run(ctx context.Context, c Command) int {
 		return 127
 	}
 	st := s.execArgs(ctx, &request{
-		args: c.Args, env: c.Env, dir: c.Dir,
+		args: c.Args, env: s.dockerEnv(c.Env), dir: c.Dir,
 		stdin: c.Stdin, stdout: orDiscard(c.Stdout), stderr: orDiscard(c.Stderr),
 	})
 	return statusOf(ctx, st)
@@ -117,11 +117,9 @@ func (s *Shell) newRunner(req *request, pid, ppid int, opts ...interp.RunnerOpti
 	return r, nil
 }
 
-// shellEnv adds what a container's processes get from Docker (PATH, HOME,
-// HOSTNAME) and, as shell variables that are not exported, what the
-// interpreter would otherwise take from the host: UID, EUID, GID and the
-// sandbox PIDs behind $$ and $PPID.
-func (s *Shell) shellEnv(env []string, pid, ppid int) expand.Environ {
+// dockerEnv adds what every process of a container gets from Docker when
+// the environment lacks it: PATH, HOME and HOSTNAME.
+func (s *Shell) dockerEnv(env []string) []string {
 	out := slices.Clone(env)
 	has := func(k string) bool {
 		return slices.ContainsFunc(out, func(kv string) bool { return strings.HasPrefix(kv, k+"=") })
@@ -131,6 +129,23 @@ func (s *Shell) shellEnv(env []string, pid, ppid int) expand.Environ {
 			out = append(out, d[0]+"="+d[1])
 		}
 	}
+	return out
+}
+
+// shellEnv exports SHLVL (one more than the parent shell's), as BusyBox ash
+// and bash do when they start, and adds, as shell variables that are not
+// exported, what the interpreter would otherwise take from the host: UID,
+// EUID, GID and the sandbox PIDs behind $$ and $PPID.
+func (s *Shell) shellEnv(env []string, pid, ppid int) expand.Environ {
+	level := 0
+	out := slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+		v, ok := strings.CutPrefix(kv, "SHLVL=")
+		if ok {
+			level, _ = strconv.Atoi(v) // not a number: ash starts again at 1
+		}
+		return ok
+	})
+	out = append(out, "SHLVL="+strconv.Itoa(level+1))
 	return shellEnviron{Environ: expand.ListEnviron(out...), local: map[string]string{
 		"UID": "0", "EUID": "0", "GID": "0", pidVar: strconv.Itoa(pid), ppidVar: strconv.Itoa(ppid),
 	}}

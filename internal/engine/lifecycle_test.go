@@ -1,0 +1,170 @@
+package engine_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/sockerless/sockerless/internal/engine"
+	"github.com/sockerless/sockerless/internal/errdefs"
+)
+
+// TestRestartKeepsAnAutoRemoveContainer: docker restart of a --rm
+// container stops and starts it; the stop is not the exit that removes it.
+// Its restart policy cannot be changed, as with dockerd.
+func TestRestartKeepsAnAutoRemoveContainer(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+		Config:     container.Config{Image: testImage, Cmd: []string{"sleep", "infinity"}},
+		HostConfig: container.HostConfig{AutoRemove: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.e.ContainerUpdate(ctx, resp.ID, container.UpdateConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyAlways}})
+	if !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "AutoRemove is enabled") {
+		t.Fatalf("update of the restart policy: %v", err)
+	}
+	first := v.inspect(resp.ID).State.StartedAt
+	zero := 0
+	if err := v.e.ContainerRestart(ctx, resp.ID, "", &zero); err != nil {
+		t.Fatal(err)
+	}
+	st := v.inspect(resp.ID).State
+	if !st.Running || st.StartedAt == first {
+		t.Fatalf("after restart: %+v", st)
+	}
+	// A stop is the exit that removes it.
+	wait, err := v.e.ContainerWait(ctx, resp.ID, container.WaitConditionRemoved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStop(ctx, resp.ID, "", &zero); err != nil {
+		t.Fatal(err)
+	}
+	<-wait
+	if _, err := v.e.ContainerInspect(ctx, resp.ID); !errdefs.IsNotFound(err) {
+		t.Fatalf("after stop: %v", err)
+	}
+}
+
+// TestKillAndTheRestartPolicy: as dockerd, a kill with the container's stop
+// signal (any signal when it has none) ends it for good; an exit by another
+// signal is restarted by the policy.
+func TestKillAndTheRestartPolicy(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		stopSignal string
+		restarted  bool
+	}{
+		{stopSignal: "", restarted: false},
+		{stopSignal: "SIGTERM", restarted: false},
+		{stopSignal: "SIGUSR1", restarted: true},
+	} {
+		resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{
+			Config:     container.Config{Image: testImage, Cmd: []string{"sleep", "infinity"}, StopSignal: tc.stopSignal},
+			HostConfig: container.HostConfig{RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyAlways}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+			t.Fatal(err)
+		}
+		wait, err := v.e.ContainerWait(ctx, resp.ID, container.WaitConditionNextExit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.e.ContainerKill(ctx, resp.ID, "TERM"); err != nil {
+			t.Fatal(err)
+		}
+		if r := <-wait; r.StatusCode != 143 {
+			t.Fatalf("stop signal %q: exit %d, want 143", tc.stopSignal, r.StatusCode)
+		}
+		st := v.inspect(resp.ID)
+		if restarting := st.State.Restarting || st.State.Running; restarting != tc.restarted {
+			t.Errorf("stop signal %q: after kill TERM the container is %s (restarting %v), want restarted=%v", tc.stopSignal, st.State.Status, st.State.Restarting, tc.restarted)
+		}
+		zero := 0
+		if err := v.e.ContainerStop(ctx, resp.ID, "", &zero); err != nil && !errdefs.IsNotModified(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestKillReturnsOnceStopped: as dockerd, docker kill (SIGKILL) returns
+// when the container has stopped, and an exec of a stopped container
+// cannot be resized.
+func TestKillReturnsOnceStopped(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"sleep", "infinity"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	x, err := v.e.ExecCreate(ctx, resp.ID, container.ExecCreateRequest{Cmd: []string{"sleep", "infinity"}, Tty: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ExecStart(ctx, x.ID, engine.ExecStartOptions{Detach: true, TTY: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ExecResize(ctx, x.ID, 40, 80); err != nil {
+		t.Fatalf("resize of a running exec: %v", err)
+	}
+	if err := v.e.ContainerKill(ctx, resp.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if st := v.inspect(resp.ID).State; st.Running || st.ExitCode != 137 {
+		t.Fatalf("right after kill: %+v", st)
+	}
+	if err := v.e.ExecResize(ctx, x.ID, 40, 80); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "is not running") {
+		t.Fatalf("resize after kill: %v", err)
+	}
+}
+
+// TestHealthTimeoutReportsOutput: a probe that overruns its timeout is
+// killed and its log entry carries what it wrote, as dockerd's.
+func TestHealthTimeoutReportsOutput(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{
+		Image: testImage, Cmd: []string{"sleep", "infinity"},
+		Healthcheck: &container.HealthConfig{Test: []string{"CMD", "sh", "-c", `echo "logs1 logs2"; sleep 60`},
+			Interval: 100 * time.Millisecond, Timeout: 50 * time.Millisecond, Retries: 1},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, resp.ID); err != nil {
+		t.Fatal(err)
+	}
+	const want = "Health check exceeded timeout (50ms): logs1 logs2\n"
+	deadline := time.Now().Add(20 * time.Second) // a hang guard, not a timing assertion
+	for {
+		st := v.inspect(resp.ID).State
+		if st.Health != nil && slices.ContainsFunc(st.Health.Log, func(r *container.HealthcheckResult) bool { return r.Output == want }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no probe log %q: %+v", want, st.Health)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	zero := 0
+	if err := v.e.ContainerStop(ctx, resp.ID, "", &zero); err != nil {
+		t.Fatal(err)
+	}
+}
