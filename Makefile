@@ -5,7 +5,7 @@ GO ?= go
 CACHE ?= $(HOME)/.cache/sockerless
 export SOCKERLESS_CACHE := $(CACHE)
 
-.PHONY: all build test unit reference-engine engine fidelity clients verify-busybox bench lint
+.PHONY: all build test unit reference-engine engine fidelity conformance clients verify-busybox bench lint
 
 all: build
 
@@ -61,6 +61,12 @@ fidelity: engine
 	eval "$$(hack/engine.sh env)" && SOCKERLESS_FIDELITY_REPORT=$(CURDIR)/fidelity.out \
 	$(GO) test -count=1 -run TestDifferential ./integration/differential/; \
 	status=$$?; cat fidelity.out 2>/dev/null; exit $$status
+
+# moby's own integration suite against the current engine, Sockerless on
+# the docker backend over it, and Sockerless on the memory backend; prints
+# the pass/fail/skip counts of each (about 15 minutes; not part of test).
+conformance:
+	hack/conformance.sh
 
 # Benchmarks against the reference dockerd, measured in the same run.
 bench: reference-engine clients
