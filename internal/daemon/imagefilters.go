@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"path"
 	"time"
 
 	"github.com/distribution/reference"
@@ -13,8 +14,8 @@ import (
 
 // keepReferences applies dockerd's reference filter to an image summary:
 // it keeps the tags and digests that match one of the patterns (path.Match
-// on the familiar reference, or on the name alone, so "busybox" matches
-// "busybox:latest") and reports whether any is left. An image without a
+// on the familiar or canonical reference, or on the name alone, so
+// "busybox" matches "busybox:latest") and reports whether any is left. An image without a
 // matching reference is not listed.
 func keepReferences(s *imagetypes.Summary, patterns []string) (bool, error) {
 	match := func(refs []string) ([]string, error) {
@@ -24,8 +25,11 @@ func keepReferences(s *imagetypes.Summary, patterns []string) (bool, error) {
 			if err != nil {
 				return nil, err
 			}
+			// As dockerd: the familiar reference and name, and the
+			// canonical ones (docker.io/library/busybox[:latest]).
+			targets := []string{reference.FamiliarString(named), reference.FamiliarName(named), reference.TagNameOnly(named).String(), named.Name()}
 			for _, p := range patterns {
-				ok, err := reference.FamiliarMatch(p, named)
+				ok, err := matchAny(p, targets)
 				if err != nil {
 					return nil, errdefs.InvalidParameter("invalid reference filter %q: %v", p, err)
 				}
@@ -53,6 +57,15 @@ func keepReferences(s *imagetypes.Summary, patterns []string) (bool, error) {
 	}
 	s.RepoTags, s.RepoDigests = tags, digests
 	return len(tags)+len(digests) > 0, nil
+}
+
+func matchAny(pattern string, targets []string) (bool, error) {
+	for _, t := range targets {
+		if ok, err := path.Match(pattern, t); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // createdBound resolves the before or since filter (an image reference or
