@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -101,6 +102,13 @@ func (f *FS) extractEntry(dst, target string, hdr *tar.Header, r io.Reader) erro
 		return nil
 	default:
 		return fmt.Errorf("confine: archive entry %q has unsupported type %q", hdr.Name, hdr.Typeflag)
+	}
+	if hdr.Typeflag == tar.TypeDir || hdr.Typeflag == tar.TypeReg {
+		// The entry's own mode, not what the umask left of it, and with
+		// the sticky, setuid and setgid bits (an image's /tmp is 1777).
+		if err := f.Chmod(target, mode&(fs.ModePerm|fs.ModeSticky|fs.ModeSetuid|fs.ModeSetgid)); err != nil {
+			return err
+		}
 	}
 	if hdr.Typeflag != tar.TypeSymlink && !hdr.ModTime.IsZero() {
 		return f.Chtimes(target, hdr.ModTime, hdr.ModTime)
