@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,6 +94,23 @@ func TestDockerCLI(t *testing.T) {
 		d.must(t, "run", "--name", "differ", baseImage, "sh", "-c", "mkdir -p /app && echo x > /app/f && rm /bin/yes")
 		if out := d.must(t, "diff", "differ"); out != "A /app\nA /app/f\nC /bin\nD /bin/yes\n" {
 			t.Fatalf("diff: %q", out)
+		}
+	})
+	t.Run("sizes measure what a container wrote", func(t *testing.T) {
+		d.must(t, "create", "--name", "unwritten", baseImage, "true")
+		d.must(t, "run", "--name", "writer", baseImage, "sh", "-c", "head -c 5000 /dev/zero > /big")
+		var rw0, root0, rw, root int64
+		if _, err := fmt.Sscan(d.must(t, "inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "unwritten"), &rw0, &root0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Sscan(d.must(t, "inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "writer"), &rw, &root); err != nil {
+			t.Fatal(err)
+		}
+		if rw0 != 0 || root0 <= 0 || rw != 5000 || root != root0+5000 {
+			t.Fatalf("sizes: unwritten %d/%d, writer %d/%d", rw0, root0, rw, root)
+		}
+		if out := d.must(t, "ps", "-a", "-s", "--filter", "name=^writer$", "--format", "{{.Size}}"); !strings.HasPrefix(out, "5kB (virtual ") {
+			t.Fatalf("ps -s: %q", out)
 		}
 	})
 	t.Run("stop and kill exit codes", func(t *testing.T) {

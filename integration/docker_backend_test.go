@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -127,6 +128,14 @@ func TestDockerBackendLifecycle(t *testing.T) {
 		d.must(t, "cp", "svc:/tmp/out.txt", dst)
 		if b, err := os.ReadFile(filepath.Join(dst, "out.txt")); err != nil || string(b) != "2\n" {
 			t.Fatalf("file copied out: %q %v", b, err)
+		}
+	})
+	t.Run("sizes are the engine's", func(t *testing.T) {
+		d.must(t, "run", "--name", "sized", "--network", "none", img, "sh", "-c", "head -c 5000 /dev/zero > /big")
+		out := d.must(t, "inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "sized")
+		var rw, root int64
+		if _, err := fmt.Sscan(out, &rw, &root); err != nil || rw < 5000 || root <= rw {
+			t.Fatalf("sizes: %q (%v)", out, err)
 		}
 	})
 	t.Run("pause is the engine's", func(t *testing.T) {

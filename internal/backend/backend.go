@@ -208,3 +208,10 @@ type HostsWriter interface {
 type Changer interface {
 	Changes(ctx context.Context, h Handle) ([]container.FilesystemChange, error)
 }
+
+// Sizer is implemented by backends that can measure a workload's root
+// (inspect and list with size=1): rw is what the container wrote, rootFS
+// the whole root including the image's files.
+type Sizer interface {
+	Sizes(ctx context.Context, h Handle) (rw, rootFS int64, err error)
+}

@@ -99,11 +99,34 @@ func (a *api) ContainerCreate(ctx context.Context, cfg dockerapi.ContainerCreate
 }
 
 func (a *api) ContainerList(ctx context.Context, all bool, limit int, size bool, f filters.Args) ([]container.Summary, error) {
-	return a.Engine.ContainerList(ctx, all, limit, f)
+	list, err := a.Engine.ContainerList(ctx, all, limit, f)
+	if err != nil || !size {
+		return list, err
+	}
+	for i := range list {
+		rw, rootFS, err := a.Engine.ContainerSizes(ctx, list[i].ID)
+		if errdefs.IsNotFound(err) {
+			continue // removed since it was listed
+		}
+		if err != nil {
+			return nil, err
+		}
+		list[i].SizeRw, list[i].SizeRootFs = rw, rootFS
+	}
+	return list, nil
 }
 
 func (a *api) ContainerInspect(ctx context.Context, name string, size bool) (container.InspectResponse, error) {
-	return a.Engine.ContainerInspect(ctx, name)
+	resp, err := a.Engine.ContainerInspect(ctx, name)
+	if err != nil || !size {
+		return resp, err
+	}
+	rw, rootFS, err := a.Engine.ContainerSizes(ctx, resp.ID)
+	if err != nil {
+		return container.InspectResponse{}, err
+	}
+	resp.SizeRw, resp.SizeRootFs = &rw, &rootFS
+	return resp, nil
 }
 
 func (a *api) ContainerLogs(ctx context.Context, name string, o dockerapi.LogsOptions, stdout, stderr io.Writer) error {

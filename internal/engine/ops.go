@@ -300,6 +300,21 @@ func (e *Engine) ContainerChanges(ctx context.Context, name string) ([]container
 	return changes, err
 }
 
+// ContainerSizes measures a container's root: what it wrote, and all of it
+// (SizeRw and SizeRootFs of inspect and list with size=1).
+func (e *Engine) ContainerSizes(ctx context.Context, name string) (rw, rootFS int64, err error) {
+	c, err := e.lookup(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	sz, ok := e.cfg.Backend.(backend.Sizer)
+	if !ok {
+		return 0, 0, e.unsupported("measuring container sizes")
+	}
+	rec, _ := c.snapshot()
+	return sz.Sizes(ctx, rec.Handle)
+}
+
 // ContainerExport writes the container's whole filesystem as a tar.
 func (e *Engine) ContainerExport(ctx context.Context, name string, w io.Writer) error {
 	_, err := e.ContainerArchivePath(ctx, name, "/", w)

@@ -164,6 +164,18 @@ func (b *Backend) Changes(ctx context.Context, h backend.Handle) ([]container.Fi
 	return res.Changes, fromEngine(err)
 }
 
+// Sizes are the engine's own measure of the container (inspect with size).
+func (b *Backend) Sizes(ctx context.Context, h backend.Handle) (rw, rootFS int64, err error) {
+	res, err := b.cli.ContainerInspect(ctx, engineID(h), client.ContainerInspectOptions{Size: true})
+	if err != nil {
+		return 0, 0, fromEngine(err)
+	}
+	if c := res.Container; c.SizeRw != nil && c.SizeRootFs != nil {
+		return *c.SizeRw, *c.SizeRootFs, nil
+	}
+	return 0, 0, errdefs.Unavailable("the engine did not report sizes for container %s", engineID(h))
+}
+
 // engineID is the engine's ID of a workload.
 func engineID(h backend.Handle) string { return h.Data }
 

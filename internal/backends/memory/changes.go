@@ -83,23 +83,7 @@ func mountTargets(mounts []backend.Mount) []string {
 // Changes implements backend.Changer: added, changed and deleted paths
 // against the root the image left.
 func (b *Backend) Changes(ctx context.Context, h backend.Handle) ([]container.FilesystemChange, error) {
-	raw, err := os.ReadFile(b.baselinePath(h.ID))
-	if err != nil {
-		return nil, err
-	}
-	var base map[string]entry
-	if err := json.Unmarshal(raw, &base); err != nil {
-		return nil, errors.Join(errors.New("memory backend: baseline"), err)
-	}
-	meta, err := os.ReadFile(filepath.Join(b.dir(h.ID), "workload.json"))
-	if err != nil {
-		return nil, err
-	}
-	var w workload
-	if err := json.Unmarshal(meta, &w); err != nil {
-		return nil, err
-	}
-	now, err := snapshot(filepath.Join(b.dir(h.ID), "rootfs"), mountTargets(w.Mounts))
+	base, now, err := b.snapshots(h)
 	if err != nil {
 		return nil, err
 	}
@@ -122,4 +106,48 @@ func (b *Backend) Changes(ctx context.Context, h backend.Handle) ([]container.Fi
 	return out, nil
 }
 
-var _ backend.Changer = (*Backend)(nil)
+// Sizes measures the root as Docker's overlay storage would: SizeRw is what
+// the container wrote (added and changed files, whole), SizeRootFs all the
+// files of its root. Mount points are left out, as with Docker.
+func (b *Backend) Sizes(ctx context.Context, h backend.Handle) (rw, rootFS int64, err error) {
+	base, now, err := b.snapshots(h)
+	if err != nil {
+		return 0, 0, err
+	}
+	for p, e := range now {
+		rootFS += e.Size
+		if old, ok := base[p]; !ok || old != e {
+			rw += e.Size
+		}
+	}
+	return rw, rootFS, nil
+}
+
+// snapshots reads the baseline the image left and walks the root as it is.
+func (b *Backend) snapshots(h backend.Handle) (base, now map[string]entry, err error) {
+	raw, err := os.ReadFile(b.baselinePath(h.ID))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := json.Unmarshal(raw, &base); err != nil {
+		return nil, nil, errors.Join(errors.New("memory backend: baseline"), err)
+	}
+	meta, err := os.ReadFile(filepath.Join(b.dir(h.ID), "workload.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var w workload
+	if err := json.Unmarshal(meta, &w); err != nil {
+		return nil, nil, err
+	}
+	now, err = snapshot(filepath.Join(b.dir(h.ID), "rootfs"), mountTargets(w.Mounts))
+	if err != nil {
+		return nil, nil, err
+	}
+	return base, now, nil
+}
+
+var (
+	_ backend.Changer = (*Backend)(nil)
+	_ backend.Sizer   = (*Backend)(nil)
+)
