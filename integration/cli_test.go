@@ -112,6 +112,7 @@ func TestDockerCLI(t *testing.T) {
 		if out := d.must(t, "ps", "-a", "-s", "--filter", "name=^writer$", "--format", "{{.Size}}"); !strings.HasPrefix(out, "5kB (virtual ") {
 			t.Fatalf("ps -s: %q", out)
 		}
+		d.must(t, "rm", "unwritten") // a created container would confuse later subtests' filters
 	})
 	t.Run("stop and kill exit codes", func(t *testing.T) {
 		d.must(t, "run", "-d", "--name", "stopme", baseImage, "sleep", "100")
