@@ -36,26 +36,22 @@ const reportEnv = "SOCKERLESS_CLIENTS_REPORT"
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sockerless-clients-")
-	if err != nil {
+	var cleanup func() error
+	var err error
+	if binary, cleanup, err = testenv.BuildDaemon(true); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "sockerless")
-	if out, err := exec.Command("go", "build", "-race", "-o", binary, "../cmd/sockerless").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
 	}
 	code := m.Run()
 	summary := tally.String()
 	fmt.Print(summary)
 	if path := os.Getenv(reportEnv); path != "" {
-		if err := os.WriteFile(path, []byte(summary), 0o644); err != nil {
+		if err := testenv.AppendReport(path, summary); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := cleanup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)

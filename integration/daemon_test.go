@@ -24,18 +24,14 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sockerless-it-")
-	if err != nil {
+	var cleanup func() error
+	var err error
+	if binary, cleanup, err = testenv.BuildDaemon(true); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "sockerless")
-	if out, err := exec.Command("go", "build", "-race", "-o", binary, "../cmd/sockerless").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
 	code := m.Run()
-	if err := os.RemoveAll(dir); err != nil {
+	if err := cleanup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)

@@ -38,22 +38,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockerless/sockerless/internal/testenv"
 )
 
 // binary is the sockerless daemon built by TestMain.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sockerless-clients-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "sockerless")
 	// Without -race: the corpora measure and exercise the daemon through
 	// real clients; the daemon's own tests run with -race.
-	if out, err := exec.Command("go", "build", "-o", binary, "../../cmd/sockerless").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+	var cleanup func() error
+	var err error
+	if binary, cleanup, err = testenv.BuildDaemon(false); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -62,12 +60,12 @@ func TestMain(m *testing.M) {
 	// go test shows a passing package's output only with -v: the counts
 	// also go to the report file make test prints.
 	if path := os.Getenv(reportEnv); path != "" && summary != "" {
-		if err := appendFile(path, summary); err != nil {
+		if err := testenv.AppendReport(path, summary); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			code = 1
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := cleanup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)
@@ -129,20 +127,6 @@ func (p *passCounts) String() string {
 // reportEnv names a file the pass counts are appended to (make test sets
 // it and prints the file after the run).
 const reportEnv = "SOCKERLESS_CLIENTS_REPORT"
-
-// appendFile appends s to the file at path: other client test packages
-// write their counts to the same report.
-func appendFile(path, s string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(s); err != nil {
-		_ = f.Close() // the write error is the one to report
-		return err
-	}
-	return f.Close()
-}
 
 const (
 	engineSockerless = "sockerless"

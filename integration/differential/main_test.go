@@ -24,8 +24,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,18 +35,14 @@ import (
 var sockerlessBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sockerless-difftest-")
-	if err != nil {
+	var cleanup func() error
+	var err error
+	if sockerlessBinary, cleanup, err = testenv.BuildDaemon(true); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	sockerlessBinary = filepath.Join(dir, "sockerless")
-	if out, err := exec.Command("go", "build", "-race", "-o", sockerlessBinary, "../../cmd/sockerless").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
 	code := m.Run()
-	if err := os.RemoveAll(dir); err != nil {
+	if err := cleanup(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	os.Exit(code)
