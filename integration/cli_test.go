@@ -22,6 +22,14 @@ func TestDockerCLI(t *testing.T) {
 			t.Fatalf("images: %q", out)
 		}
 	})
+	t.Run("info says where plain-HTTP registries may be", func(t *testing.T) {
+		// The pull path refuses plain HTTP off loopback (internal/image), as
+		// dockerd's default; docker info shows that list and the index.
+		out := d.must(t, "info", "--format", "{{.IndexServerAddress}} {{json .RegistryConfig.InsecureRegistryCIDRs}}")
+		if want := `https://index.docker.io/v1/ ["::1/128","127.0.0.0/8"]` + "\n"; out != want {
+			t.Fatalf("info: %q, want %q", out, want)
+		}
+	})
 	t.Run("run computes", func(t *testing.T) {
 		if out := d.must(t, "run", "--rm", baseImage, "sh", "-c", "echo $((6*7))"); out != "42\n" {
 			t.Fatalf("run: %q", out)

@@ -50,13 +50,22 @@ type api struct {
 	imageRole
 }
 
+// indexServer is Docker Hub's index, the default registry of every image
+// name without a host (dockerd's registry.IndexServer).
+const indexServer = "https://index.docker.io/v1/"
+
 func (a *api) SystemInfo(ctx context.Context) (system.Info, error) {
 	info, err := a.Engine.SystemInfo(ctx)
 	if err != nil {
 		return info, err
 	}
 	list, err := a.ImageList(ctx, false, nil)
+	if err != nil {
+		return info, err
+	}
 	info.Images = len(list)
+	info.IndexServerAddress = indexServer
+	info.RegistryConfig, err = a.RegistryConfig(ctx)
 	return info, err
 }
 

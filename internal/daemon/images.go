@@ -27,6 +27,8 @@ type imageRole interface {
 	engine.ImageStore
 	// ImageDiskUsage is the image part of /system/df.
 	ImageDiskUsage(ctx context.Context, users imageUsers) (imagetypes.DiskUsage, error)
+	// RegistryConfig says how pulls reach registries, for /info.
+	RegistryConfig(ctx context.Context) (*registry.ServiceConfig, error)
 }
 
 // imageUsers tells whether a container uses an image.
@@ -37,6 +39,18 @@ type imageUsers interface {
 // localImages is the daemon's own image store.
 type localImages struct {
 	ImageConfigs
+}
+
+// RegistryConfig is the puller's: Docker Hub is the default index, and
+// only loopback registries may be reached without TLS (internal/image).
+func (l localImages) RegistryConfig(context.Context) (*registry.ServiceConfig, error) {
+	return &registry.ServiceConfig{
+		InsecureRegistryCIDRs: image.InsecureRegistryCIDRs(),
+		IndexConfigs: map[string]*registry.IndexInfo{
+			"docker.io": {Name: "docker.io", Mirrors: []string{}, Secure: true, Official: true},
+		},
+		Mirrors: []string{},
+	}, nil
 }
 
 func (l localImages) ImageDiskUsage(ctx context.Context, users imageUsers) (imagetypes.DiskUsage, error) {

@@ -81,3 +81,8 @@ func (e engineImages) ImageSave(ctx context.Context, refs []string, w io.Writer)
 func (e engineImages) ImageDiskUsage(ctx context.Context, _ imageUsers) (imagetypes.DiskUsage, error) {
 	return e.im.DiskUsage(ctx)
 }
+
+// RegistryConfig is the engine's: it is the one that pulls.
+func (e engineImages) RegistryConfig(ctx context.Context) (*registry.ServiceConfig, error) {
+	return e.im.RegistryConfig(ctx)
+}

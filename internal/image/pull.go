@@ -67,7 +67,8 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions, progress
 	if err != nil {
 		return nil, errdefs.InvalidParameter("invalid platform %q: %w", platform, err)
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(opts.Auth)), remote.WithPlatform(*plat)}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(authenticator(opts.Auth)), remote.WithPlatform(*plat),
+		remote.WithTransport(secureOnly{base: remote.DefaultTransport})}
 	desc, err := remote.Get(gref, ropts...)
 	if err != nil {
 		return nil, registryError(ctx, named, err)

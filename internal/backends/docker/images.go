@@ -169,3 +169,12 @@ func (im *Images) DiskUsage(ctx context.Context) (image.DiskUsage, error) {
 	u := res.Images
 	return image.DiskUsage{ActiveCount: u.ActiveCount, TotalCount: u.TotalCount, Reclaimable: u.Reclaimable, TotalSize: u.TotalSize, Items: u.Items}, nil
 }
+
+// RegistryConfig is the engine's registry configuration, from its /info.
+func (im *Images) RegistryConfig(ctx context.Context) (*registry.ServiceConfig, error) {
+	res, err := im.cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return nil, fromEngine(err)
+	}
+	return res.Info.RegistryConfig, nil
+}
