@@ -37,10 +37,14 @@ func (e *Engine) ExecCreate(ctx context.Context, name string, req container.Exec
 		return container.ExecCreateResponse{}, errdefs.InvalidParameter("No exec command specified")
 	}
 	c.mu.Lock()
-	running := c.rec.State.Running
+	running, paused := c.rec.State.Running, c.rec.State.Paused
 	c.mu.Unlock()
 	if !running {
 		return container.ExecCreateResponse{}, errdefs.Conflict("container %s is not running", c.rec.ID)
+	}
+	if paused {
+		// dockerd's wording, with the name as the client gave it.
+		return container.ExecCreateResponse{}, errdefs.Conflict("Container %s is paused, unpause the container before exec", name)
 	}
 	x := &execRecord{id: newID(), c: c, req: req, done: make(chan struct{})}
 	e.mu.Lock()
@@ -86,6 +90,14 @@ func (e *Engine) ExecStart(ctx context.Context, id string, opts ExecStartOptions
 	x, err := e.execByID(id)
 	if err != nil {
 		return err
+	}
+	x.c.mu.Lock()
+	paused, cid := x.c.rec.State.Paused, x.c.rec.ID
+	x.c.mu.Unlock()
+	if paused {
+		// As dockerd: refused before the exec counts as started, so it
+		// can be started after Unpause.
+		return errdefs.Conflict("Container %s is paused, unpause the container before exec", cid)
 	}
 	x.mu.Lock()
 	if x.started {

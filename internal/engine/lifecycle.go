@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"syscall"
 	"time"
@@ -250,11 +251,21 @@ func (e *Engine) ContainerKill(ctx context.Context, name, signal string) error {
 	}
 	attrs := c.attrs()
 	c.mu.Unlock()
+	thawed := false
+	if sig != syscall.SIGKILL {
+		if thawed, err = e.thaw(ctx, c); err != nil {
+			return err
+		}
+	}
 	if err := proc.Signal(ctx, sig); err != nil {
 		return err
 	}
-	attrs["signal"] = strconv.Itoa(int(sig))
-	e.events.Publish(events.ContainerEventType, events.ActionKill, c.rec.ID, attrs)
+	killAttrs := maps.Clone(attrs)
+	killAttrs["signal"] = strconv.Itoa(int(sig))
+	e.events.Publish(events.ContainerEventType, events.ActionKill, c.rec.ID, killAttrs)
+	if thawed {
+		e.events.Publish(events.ContainerEventType, events.ActionUnPause, c.rec.ID, attrs)
+	}
 	if sig == syscall.SIGKILL {
 		// As dockerd: a kill returns once the container has stopped, so
 		// the next request sees it stopped (bounded, as dockerd's 10 s).
@@ -309,8 +320,17 @@ func (e *Engine) ContainerStop(ctx context.Context, name, signal string, timeout
 		sig = s
 	}
 	ctx = context.WithoutCancel(ctx) // a client hanging up never leaves a half-stopped container
+	thawed := false
+	if sig != syscall.SIGKILL {
+		if thawed, err = e.thaw(ctx, c); err != nil {
+			return err
+		}
+	}
 	if err := proc.Signal(ctx, sig); err != nil {
 		return err
+	}
+	if thawed {
+		e.events.Publish(events.ContainerEventType, events.ActionUnPause, c.rec.ID, attrs)
 	}
 	if !c.waitStopped(ctx, wait) {
 		if err := proc.Signal(ctx, syscall.SIGKILL); err != nil {

@@ -258,6 +258,29 @@ func (e *Engine) setPaused(ctx context.Context, name string, pause bool) error {
 	return nil
 }
 
+// thaw unpauses a paused container that is about to get a signal other
+// than SIGKILL: dockerd resumes a frozen container when it signals it, so
+// that the container can act on the signal (SIGKILL ends it frozen). It is
+// unpaused before the signal is sent, which a backend whose platform
+// resumes on its own (a Docker engine) also takes. The caller publishes the
+// unpause event after its kill event, in dockerd's order.
+func (e *Engine) thaw(ctx context.Context, c *ctr) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := e.cfg.Backend.(backend.Pauser)
+	if !ok || !c.rec.State.Paused || !c.rec.State.Running {
+		return false, nil
+	}
+	if err := p.Unpause(context.WithoutCancel(ctx), c.rec.Handle); err != nil {
+		return false, err
+	}
+	c.rec.State.Paused = false
+	c.rec.State.Status = container.StateRunning
+	err := c.persist()
+	c.notify()
+	return true, err
+}
+
 // ContainerUpdate changes the restart policy; resource limits are refused
 // because no backend enforces them yet.
 func (e *Engine) ContainerUpdate(ctx context.Context, name string, u container.UpdateConfig) (container.UpdateResponse, error) {

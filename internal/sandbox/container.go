@@ -29,6 +29,8 @@ type Container struct {
 	shell *shell.Shell
 	usage wasm.Usage
 	procs shell.Procs
+	// gate holds every process of the container while it is paused.
+	gate wasm.Gate
 
 	mu      sync.Mutex
 	running map[*Process]struct{}
@@ -44,7 +46,7 @@ func (e *Engine) NewContainer(cfg ContainerConfig) (*Container, error) {
 	c := &Container{fs: fsys, running: map[*Process]struct{}{}}
 	c.shell = shell.New(shell.Config{
 		FS: fsys, Runtime: e.rt, Userland: e.userland, Applets: e.applets,
-		Usage: &c.usage, Procs: &c.procs, Hostname: cfg.Hostname,
+		Usage: &c.usage, Procs: &c.procs, Hostname: cfg.Hostname, Gate: &c.gate,
 	})
 	return c, nil
 }
@@ -72,6 +74,20 @@ func (c *Container) Close() error {
 	}
 	return c.fs.Close()
 }
+
+// Pause holds every process of the container (the main one, the commands
+// it started, every exec) at its next host call, and returns once no
+// effect of theirs is under way: from then on nothing they do can be
+// observed until Unpause. A process computing without host calls uses CPU
+// until its next one. A paused process can still be killed.
+func (c *Container) Pause(ctx context.Context) error { return c.gate.Pause(ctx) }
+
+// Unpause lets the held processes go on. A sleep whose deadline passed
+// while paused ends now.
+func (c *Container) Unpause() { c.gate.Unpause() }
+
+// Paused says whether the container is paused.
+func (c *Container) Paused() bool { return c.gate.Paused() }
 
 // ProcessInfo is a running command, for docker top.
 type ProcessInfo = shell.ProcInfo

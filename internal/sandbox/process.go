@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/sockerless/sockerless/internal/sandbox/shell"
+	"github.com/sockerless/sockerless/internal/sandbox/wasm"
 )
 
 // ErrProcessDone is returned when signalling a process that has ended.
@@ -78,17 +79,17 @@ func (c *Container) Start(ctx context.Context, spec ProcessSpec) (*Process, erro
 	if err != nil {
 		return nil, err
 	}
-	stdout, stderr := newSyncWriter(spec.Stdout), newSyncWriter(spec.Stderr)
+	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stdout, stderr := c.output(pctx, spec.Stdout), c.output(pctx, spec.Stderr)
 	env := spec.Env
 	if spec.TTY {
-		stdout = newSyncWriter(&crlfWriter{w: spec.Stdout})
+		stdout = c.output(pctx, &crlfWriter{w: spec.Stdout})
 		stderr = stdout
 		if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "TERM=") }) {
 			env = append(slices.Clone(env), "TERM=xterm") // as Docker sets it for a terminal
 		}
 	}
 
-	pctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	p := &Process{c: c, cancel: cancel, done: make(chan struct{})}
 	c.mu.Lock()
 	if c.closed {
@@ -105,6 +106,9 @@ func (c *Container) Start(ctx context.Context, spec ProcessSpec) (*Process, erro
 			Args: spec.Args, Env: env, Dir: dir,
 			Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		})
+		// A process that ends while paused (its last command had passed
+		// the gate) is seen to end only after Unpause, or when killed.
+		_ = c.gate.Wait(pctx)
 		cancel(nil)
 		if err := closeStdin(stdin, spec.Stdin); err != nil && spec.Stderr != nil {
 			fmt.Fprintf(stderr, "sandbox: closing stdin: %v\n", err)
@@ -206,21 +210,33 @@ func isRoot(user string) bool {
 	return false
 }
 
+// output is a process's stdout or stderr as the container's processes
+// write it (see syncWriter).
+func (c *Container) output(ctx context.Context, w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return &syncWriter{w: w, ctx: ctx, gate: &c.gate}
+}
+
 // syncWriter serialises writes: background jobs, pipes and helpers of one
-// process write to the same stream from several goroutines.
+// process write to the same stream from several goroutines. Each write is
+// an effect at the container's pause gate, so no output appears after
+// Pause has returned.
 type syncWriter struct {
+	ctx  context.Context
+	gate *wasm.Gate
+
 	mu sync.Mutex
 	w  io.Writer
 }
 
-func newSyncWriter(w io.Writer) io.Writer {
-	if w == nil {
-		return io.Discard
-	}
-	return &syncWriter{w: w}
-}
-
 func (s *syncWriter) Write(b []byte) (int, error) {
+	leave, err := s.gate.Enter(s.ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)

@@ -109,7 +109,7 @@ func (b *Backend) Info() backend.Info {
 	return backend.Info{
 		Name:            Name,
 		OperatingSystem: "Sockerless memory backend (WASM sandbox, BusyBox userland)",
-		Capabilities:    backend.Capabilities{Exec: true, Archive: true, TTY: true},
+		Capabilities:    backend.Capabilities{Exec: true, Archive: true, Pause: true, TTY: true},
 	}
 }
 
@@ -224,6 +224,10 @@ func (b *Backend) Start(ctx context.Context, h backend.Handle, p backend.Process
 	if err != nil {
 		return nil, err
 	}
+	if p.Main {
+		// A run starts unpaused; see the end of a main process below.
+		c.Unpause()
+	}
 	proc, err := c.Start(ctx, sandbox.ProcessSpec{
 		Args: p.Args, Env: p.Env, Dir: p.Dir, User: p.User,
 		Stdin: stdio.Stdin, Stdout: stdio.Stdout, Stderr: stdio.Stderr, TTY: stdio.TTY,
@@ -233,6 +237,14 @@ func (b *Backend) Start(ctx context.Context, h backend.Handle, p backend.Process
 			return nil, errdefs.NotImplemented("memory backend: %v", err)
 		}
 		return nil, errdefs.InvalidParameter("%v", err)
+	}
+	if p.Main {
+		// A paused container whose main process is killed is no longer
+		// paused, as with Docker: execs it held go on.
+		go func() {
+			<-proc.Done()
+			c.Unpause()
+		}()
 	}
 	return process{proc}, nil
 }
@@ -296,6 +308,26 @@ func (b *Backend) WriteHosts(ctx context.Context, h backend.Handle, content []by
 	return fs.Chtimes("/etc", etc.ModTime(), etc.ModTime())
 }
 
+// Pause implements backend.Pauser: every process of the container is held
+// at its next host call (see sandbox.Container.Pause).
+func (b *Backend) Pause(ctx context.Context, h backend.Handle) error {
+	c, err := b.container(h)
+	if err != nil {
+		return err
+	}
+	return c.Pause(ctx)
+}
+
+// Unpause implements backend.Pauser.
+func (b *Backend) Unpause(ctx context.Context, h backend.Handle) error {
+	c, err := b.container(h)
+	if err != nil {
+		return err
+	}
+	c.Unpause()
+	return nil
+}
+
 type process struct{ p *sandbox.Process }
 
 func (p process) Wait(ctx context.Context) (backend.Exit, error) {
@@ -321,4 +353,5 @@ func (p process) Resize(_ context.Context, width, height uint) error {
 var (
 	_ backend.Backend     = (*Backend)(nil)
 	_ backend.HostsWriter = (*Backend)(nil)
+	_ backend.Pauser      = (*Backend)(nil)
 )

@@ -92,6 +92,9 @@ func (s *Shell) execArgs(ctx context.Context, req *request) int {
 		fmt.Fprintf(req.stderr, "%s: too many levels of nested commands\n", req.args[0])
 		return 126
 	}
+	if err := s.cfg.Gate.Wait(ctx); err != nil {
+		return statusOf(ctx, 130)
+	}
 	if err := ctx.Err(); err != nil {
 		return 130
 	}
@@ -275,7 +278,7 @@ func (s *Shell) runWasm(ctx context.Context, req *request, mod *wasm.Module, arg
 	spec := wasm.Spec{
 		Module: mod, Args: argv, Env: req.env, Dir: req.dir,
 		Stdin: req.stdin, Stdout: req.stdout, Stderr: req.stderr,
-		FS: s.cfg.FS, Usage: s.cfg.Usage,
+		FS: s.cfg.FS, Usage: s.cfg.Usage, Gate: s.cfg.Gate,
 		Spawn: func(ctx context.Context, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return s.spawn(ctx, req, argv, stdin, stdout, stderr)
 		},

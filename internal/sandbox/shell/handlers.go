@@ -14,6 +14,8 @@ import (
 
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/sockerless/sockerless/internal/sandbox/wasm"
 )
 
 // runnerState is what the handlers of one interpreter share.
@@ -45,11 +47,44 @@ func (rs *runnerState) open(ctx context.Context, p string, flag int, perm os.Fil
 	case "/dev/stderr":
 		return writeOnly{hc.Stderr}, nil
 	}
+	gate := rs.shell.cfg.Gate
 	if rs.pendingSource[gp] && flag == os.O_RDONLY {
 		delete(rs.pendingSource, gp)
+		if err := gate.Wait(ctx); err != nil {
+			return nil, err
+		}
 		return rs.preparedSource(gp)
 	}
-	return rs.shell.cfg.FS.OpenFile(gp, flag, perm)
+	leave, err := gate.Enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := rs.shell.cfg.FS.OpenFile(gp, flag, perm)
+	leave()
+	if err != nil || flag&(os.O_WRONLY|os.O_RDWR) == 0 || gate == nil {
+		// Read-only: the interpreter hands an *os.File to commands as it
+		// is; a read is not an effect, and the command holds at its own
+		// host calls.
+		return f, err
+	}
+	return &heldFile{File: f, ctx: ctx, gate: gate}, nil
+}
+
+// heldFile is a file the interpreter writes (a redirection): each write is
+// an effect at the pause gate, so none lands after Pause has returned.
+type heldFile struct {
+	*os.File
+	ctx  context.Context
+	gate *wasm.Gate
+}
+
+func (h *heldFile) Write(b []byte) (int, error) {
+	leave, err := h.gate.Enter(h.ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	return h.File.Write(b)
 }
 
 // preparedSource reads a file for `source` and gives the interpreter the
@@ -75,6 +110,9 @@ func (rs *runnerState) preparedSource(gp string) (io.ReadWriteCloser, error) {
 }
 
 func (s *Shell) stat(ctx context.Context, p string, follow bool) (fs.FileInfo, error) {
+	if err := s.cfg.Gate.Wait(ctx); err != nil {
+		return nil, err
+	}
 	if follow {
 		return s.cfg.FS.Stat(guestPath(ctx, p))
 	}
@@ -82,10 +120,16 @@ func (s *Shell) stat(ctx context.Context, p string, follow bool) (fs.FileInfo, e
 }
 
 func (s *Shell) readDir(ctx context.Context, p string) ([]fs.DirEntry, error) {
+	if err := s.cfg.Gate.Wait(ctx); err != nil {
+		return nil, err
+	}
 	return s.cfg.FS.ReadDir(guestPath(ctx, p))
 }
 
 func (s *Shell) access(ctx context.Context, p string, mode interp.AccessMode) error {
+	if err := s.cfg.Gate.Wait(ctx); err != nil {
+		return err
+	}
 	return s.cfg.FS.Access(guestPath(ctx, p), uint32(mode))
 }
 
@@ -93,6 +137,11 @@ func (s *Shell) access(ctx context.Context, p string, mode interp.AccessMode) er
 // `command -v`/`-V`, `type` and `hash` resolve names inside the container,
 // and `eval`/`source` get the same preparation as parsed scripts.
 func (rs *runnerState) call(ctx context.Context, args []string) ([]string, error) {
+	// Every simple command, builtins included, starts here: a paused
+	// interpreter holds before its next one.
+	if err := rs.shell.cfg.Gate.Wait(ctx); err != nil {
+		return nil, err
+	}
 	switch args[0] {
 	case "command":
 		if len(args) > 2 && (args[1] == "-v" || args[1] == "-V") {

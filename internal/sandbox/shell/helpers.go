@@ -77,6 +77,11 @@ func runSleep(ctx context.Context, s *Shell, req *request) int {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		// Paused past the deadline: asleep until Unpause, as a frozen
+		// process is.
+		if s.cfg.Gate.Wait(cctx) != nil {
+			return statusOf(cctx, 130)
+		}
 		return 0
 	case <-cctx.Done():
 		return statusOf(cctx, 130)
@@ -206,7 +211,13 @@ func runTimeout(ctx context.Context, s *Shell, req *request) int {
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	timer := time.AfterFunc(d, func() { cancel(errTimedOut) })
+	timer := time.AfterFunc(d, func() {
+		// A timeout that expires while paused fires after Unpause; none
+		// fires once the command has ended (cctx is then cancelled).
+		if s.cfg.Gate.Wait(cctx) == nil {
+			cancel(errTimedOut)
+		}
+	})
 	defer timer.Stop()
 	st := s.execArgs(cctx, req.with(slices.Clone(args[1:])))
 	if ctx.Err() != nil || !errors.Is(context.Cause(cctx), errTimedOut) {

@@ -41,6 +41,9 @@ type Config struct {
 	Procs   *Procs
 	// Hostname is the container's, for $HOSTNAME.
 	Hostname string
+	// Gate is the container's pause gate: the interpreter's handlers, the
+	// host helpers and every wasm instance pass it.
+	Gate *wasm.Gate
 }
 
 // Shell runs the commands of one container. It is safe for concurrent use.

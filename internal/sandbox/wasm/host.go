@@ -34,6 +34,7 @@ type runKey struct{}
 // run is the per-instance state the host functions reach through ctx.
 type run struct {
 	spec Spec
+	ctx  context.Context // the guest's: ends when it is killed
 
 	mu    sync.Mutex
 	next  int32
@@ -71,20 +72,24 @@ func readArgv(m api.Module, ptr, n uint32) ([]string, bool) {
 func spawnWait(ctx context.Context, m api.Module, ptr, n uint32) int32 {
 	st, _ := ctx.Value(runKey{}).(*run)
 	argv, ok := readArgv(m, ptr, n)
-	if st == nil || st.spec.Spawn == nil || !ok {
+	if st == nil || st.spec.Spawn == nil || !ok || st.hold() != 0 {
 		return -1
 	}
 	// The child runs on its own goroutine (and so its own OS thread): the
 	// parent's thread CPU clock then counts only the parent.
 	status := make(chan int, 1)
 	go func() { status <- st.spec.Spawn(ctx, argv, nil, st.spec.Stdout, st.spec.Stderr) }()
-	return int32(<-status)
+	s := <-status
+	if st.hold() != 0 { // the child ended while paused: the parent goes on after Unpause
+		return -1
+	}
+	return int32(s)
 }
 
 func popen(ctx context.Context, m api.Module, ptr, n, mode uint32) int32 {
 	st, _ := ctx.Value(runKey{}).(*run)
 	argv, ok := readArgv(m, ptr, n)
-	if st == nil || st.spec.Spawn == nil || !ok || mode > 1 {
+	if st == nil || st.spec.Spawn == nil || !ok || mode > 1 || st.hold() != 0 {
 		return -1
 	}
 	r, w, err := os.Pipe()
@@ -115,7 +120,7 @@ func popen(ctx context.Context, m api.Module, ptr, n, mode uint32) int32 {
 
 func pclose(ctx context.Context, h int32) int32 {
 	st, _ := ctx.Value(runKey{}).(*run)
-	if st == nil {
+	if st == nil || st.hold() != 0 {
 		return -1
 	}
 	st.mu.Lock()
@@ -136,6 +141,9 @@ func pclose(ctx context.Context, h int32) int32 {
 		return -1
 	}
 	p.cancel()
+	if st.hold() != 0 {
+		return -1
+	}
 	return int32(p.status)
 }
 

@@ -43,6 +43,9 @@ type Spec struct {
 	Spawn Spawner
 	// Usage, when set, accounts the instance's memory and CPU time.
 	Usage *Usage
+	// Gate, when set, is the container's pause gate: every host call of
+	// the guest passes it.
+	Gate *Gate
 }
 
 // Run instantiates the module, runs _start, and returns the exit status. A
@@ -52,12 +55,16 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (int, error) {
 	// default action would: `yes | head -1` must finish.
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	spec.Stdout = pipeWatch(spec.Stdout, cancel)
-	spec.Stderr = pipeWatch(spec.Stderr, cancel)
-	st := &run{spec: spec, pipes: map[int32]*pipe{}}
+	spec.Stdout = pipeWatch(heldWriter(ctx, spec.Gate, spec.Stdout), cancel)
+	spec.Stderr = pipeWatch(heldWriter(ctx, spec.Gate, spec.Stderr), cancel)
+	st := &run{spec: spec, ctx: ctx, pipes: map[int32]*pipe{}}
 	defer st.closePipes()
 	stdin, undo := cancellableStdin(ctx, spec.Stdin)
 	defer undo()
+	if spec.Gate != nil && spec.Stdin != nil {
+		stdin = &heldReader{ctx: ctx, gate: spec.Gate, r: stdin}
+	}
+	gate := spec.Gate
 	mc := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances of one module at once
 		WithStartFunctions().
@@ -66,8 +73,21 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (int, error) {
 		WithStdout(orDiscard(spec.Stdout)).
 		WithStderr(orDiscard(spec.Stderr)).
 		WithFSConfig(wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(&guestFS{fs: spec.FS, run: st}, "/")).
-		WithSysWalltime().WithSysNanotime().
-		WithNanosleep(func(ns int64) { sleepCtx(ctx, time.Duration(ns)) }).
+		// The clocks and sleep hold a paused guest: a sleep that ends while
+		// paused wakes only after Unpause, as a frozen process does.
+		WithWalltime(func() (int64, int32) {
+			_ = gate.Wait(ctx) // killed while held: the guest is closing
+			t := time.Now()
+			return t.Unix(), int32(t.Nanosecond())
+		}, sys.ClockResolution(time.Microsecond)).
+		WithNanotime(func() int64 {
+			_ = gate.Wait(ctx)
+			return int64(time.Since(monotonicEpoch))
+		}, sys.ClockResolution(1)).
+		WithNanosleep(func(ns int64) {
+			sleepCtx(ctx, time.Duration(ns))
+			_ = gate.Wait(ctx)
+		}).
 		WithRandSource(randReader{})
 	for _, kv := range spec.Env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -148,6 +168,48 @@ func cancellableStdin(ctx context.Context, in io.Reader) (io.Reader, func()) {
 		}
 	}
 }
+
+// monotonicEpoch makes the guest's monotonic clock: time.Since reads Go's
+// monotonic clock.
+var monotonicEpoch = time.Now()
+
+// heldReader holds a paused guest before and after each read of stdin: input
+// that arrives while paused is taken up only after Unpause.
+type heldReader struct {
+	ctx  context.Context
+	gate *Gate
+	r    io.Reader
+}
+
+func (h *heldReader) Read(b []byte) (int, error) {
+	if err := h.gate.Wait(h.ctx); err != nil {
+		return 0, err
+	}
+	n, err := h.r.Read(b)
+	if gerr := h.gate.Wait(h.ctx); gerr != nil {
+		return n, gerr
+	}
+	return n, err
+}
+
+// heldWriter holds a paused guest before each write to stdout or stderr.
+// The write itself is not an effect Pause waits for: these are often pipes
+// to another command, which may not read until it is unpaused.
+func heldWriter(ctx context.Context, g *Gate, w io.Writer) io.Writer {
+	if g == nil || w == nil {
+		return w
+	}
+	return writerFunc(func(b []byte) (int, error) {
+		if err := g.Wait(ctx); err != nil {
+			return 0, err
+		}
+		return w.Write(b)
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
