@@ -74,13 +74,25 @@ func (c *ctr) runHealth(ctx context.Context, cfg container.HealthConfig) {
 			return
 		case <-t.C:
 		}
-		res := c.probe(ctx, args, timeout)
-		if ctx.Err() != nil {
-			return
+		// As dockerd, no check runs while the container is paused, and a
+		// check the pause caught is not counted.
+		if !c.paused() {
+			res := c.probe(ctx, args, timeout)
+			if ctx.Err() != nil {
+				return
+			}
+			if !c.paused() {
+				c.recordHealth(res, retries, time.Since(started) < cfg.StartPeriod)
+			}
 		}
-		c.recordHealth(res, retries, time.Since(started) < cfg.StartPeriod)
 		t.Reset(interval)
 	}
+}
+
+func (c *ctr) paused() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rec.State.Paused
 }
 
 // probe runs the check command once, as an exec.

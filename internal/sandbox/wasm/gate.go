@@ -3,6 +3,7 @@ package wasm
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Gate holds the processes of one container while it is paused, as the
@@ -17,9 +18,12 @@ import (
 //
 // The zero Gate is open; a nil *Gate is always open.
 type Gate struct {
+	// thawed is nil while the gate is open; while paused, Unpause closes
+	// it. It is read without the lock on the way through an open gate (the
+	// path of every host call) and written under it.
+	thawed atomic.Pointer[chan struct{}]
+
 	mu sync.Mutex
-	// thawed is nil while the gate is open; while paused, Unpause closes it.
-	thawed chan struct{}
 	// busy counts effects under way; idle is closed when it drops to zero
 	// while Pause waits.
 	busy int
@@ -33,14 +37,12 @@ func (g *Gate) Wait(ctx context.Context) error {
 	if g == nil {
 		return nil
 	}
-	g.mu.Lock()
-	ch := g.thawed
-	g.mu.Unlock()
+	ch := g.thawed.Load()
 	if ch == nil {
 		return nil
 	}
 	select {
-	case <-ch:
+	case <-*ch:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
@@ -55,7 +57,7 @@ func (g *Gate) Enter(ctx context.Context) (leave func(), err error) {
 	}
 	for {
 		g.mu.Lock()
-		ch := g.thawed
+		ch := g.thawed.Load()
 		if ch == nil {
 			g.busy++
 			g.mu.Unlock()
@@ -65,7 +67,7 @@ func (g *Gate) Enter(ctx context.Context) (leave func(), err error) {
 		// Paused: wait for Unpause, then check again (a Pause may have
 		// followed it at once).
 		select {
-		case <-ch:
+		case <-*ch:
 		case <-ctx.Done():
 			return func() {}, context.Cause(ctx)
 		}
@@ -87,11 +89,12 @@ func (g *Gate) leave() {
 // Pausing a closed gate does nothing.
 func (g *Gate) Pause(ctx context.Context) error {
 	g.mu.Lock()
-	if g.thawed != nil {
+	if g.thawed.Load() != nil {
 		g.mu.Unlock()
 		return nil
 	}
-	g.thawed = make(chan struct{})
+	ch := make(chan struct{})
+	g.thawed.Store(&ch)
 	if g.busy == 0 {
 		g.mu.Unlock()
 		return nil
@@ -115,15 +118,12 @@ func (g *Gate) Pause(ctx context.Context) error {
 func (g *Gate) Unpause() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.thawed != nil {
-		close(g.thawed)
-		g.thawed = nil
+	if ch := g.thawed.Swap(nil); ch != nil {
+		close(*ch)
 	}
 }
 
 // Paused says whether the gate is closed.
 func (g *Gate) Paused() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.thawed != nil
+	return g.thawed.Load() != nil
 }
