@@ -14,7 +14,7 @@ const acceptedFile = "../../docs/fidelity-differences.md"
 
 // minFidelity is the share of interactions that must match: a ratchet at
 // the figure reached, so that it can only go up. The target is 0.95; what
-// stands between (pause, the sandbox's PID 1 signals, OCI start errors,
+// stands between (the sandbox's PID 1 signals, OCI start errors,
 // host facts in /info and /version) is listed in acceptedFile.
 const minFidelity = 0.90
 
