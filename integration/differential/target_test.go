@@ -141,12 +141,12 @@ type sockerless struct {
 	done chan error
 }
 
-func startSockerless(t *testing.T) *sockerless {
+func startSockerless(t *testing.T, args ...string) *sockerless {
 	t.Helper()
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "s.sock")
 	d := &sockerless{log: &bytes.Buffer{}, host: "unix://" + socket, done: make(chan error, 1)}
-	d.cmd = exec.Command(sockerlessBinary, "serve", "-H", d.host, "--data-root", filepath.Join(dir, "data"))
+	d.cmd = exec.Command(sockerlessBinary, append([]string{"serve", "-H", d.host, "--data-root", filepath.Join(dir, "data")}, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 )
 
 // Info describes a backend.
@@ -87,6 +88,22 @@ type Spec struct {
 	// HostsFile; a backend whose platform writes /etc/hosts itself passes
 	// them on instead.
 	ExtraHosts []string
+	// Network is set for a Networker backend only: the networks as the
+	// create request gave them, for the platform to connect.
+	Network *NetworkSpec
+}
+
+// NetworkSpec is a container's networking as the create request gave it,
+// for a backend whose platform owns the networks (Networker).
+type NetworkSpec struct {
+	// Mode is the network mode as sent ("" is the platform's default);
+	// container:<id> names the engine's container ID, whose workload Peer is.
+	Mode      container.NetworkMode
+	Peer      Handle
+	Endpoints map[string]*network.EndpointSettings
+	// DNSNames are the names the container answers to on user-defined
+	// networks besides its aliases: its name and short ID.
+	DNSNames []string
 }
 
 // Handle is a backend's persisted reference to a workload, kept by the
@@ -214,4 +231,25 @@ type Changer interface {
 // the whole root including the image's files.
 type Sizer interface {
 	Sizes(ctx context.Context, h Handle) (rw, rootFS int64, err error)
+}
+
+// Networker is implemented by backends whose platform owns the networks
+// (the docker backend: the Docker engine's networks are the truth). The
+// engine then keeps no endpoints of its own for the backend's containers:
+// it passes the create request's networking in Spec.Network, and a
+// container's network settings in inspect and list are the backend's.
+type Networker interface {
+	// NetworkSettings are a workload's networks as the platform has them,
+	// keyed by network name.
+	NetworkSettings(ctx context.Context, h Handle) (map[string]*network.EndpointSettings, error)
+}
+
+// Describer is implemented by backends whose platform keeps its own record
+// of a workload (the docker backend: the engine's inspect). Inspect then
+// shows the platform's facts the engine does not keep: the storage driver,
+// the image manifest, the paths of the files the platform writes
+// (/etc/hosts, ...), its namespace modes and masked paths, and, with a
+// Networker, the sandbox and networks.
+type Describer interface {
+	Describe(ctx context.Context, h Handle) (container.InspectResponse, error)
 }

@@ -61,14 +61,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Daemon, 
 	d := &Daemon{store: st}
 	fail := func(err error) (*Daemon, error) { return nil, errors.Join(err, d.Close(ctx)) }
 	var images imageRole
+	var engineNets *docker.Networks
 	var setInUse func(func(id string) (image.Use, bool))
 	switch cfg.Backend {
 	case docker.Name:
-		b, err := docker.New(ctx, docker.Config{Host: cfg.DockerHost, Logger: logger})
+		b, err := docker.New(ctx, docker.Config{Host: cfg.DockerHost, APIVersion: APIVersion, Logger: logger})
 		if err != nil {
 			return fail(err)
 		}
-		d.backend, images = b, engineImages{b.Images()}
+		d.backend, images, engineNets = b, engineImages{b.Images()}, b.Networks()
 	default:
 		store, err := image.Open(filepath.Join(cfg.DataRoot, "image"), logger)
 		if err != nil {
@@ -99,8 +100,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Daemon, 
 		})
 	}
 	a := &api{Engine: d.engine, imageRole: images}
+	// Networks are the engine's own, or the Docker engine's with the
+	// docker backend (networks_engine.go), as images are.
+	var networks dockerapi.NetworkBackend = d.engine
+	if engineNets != nil {
+		networks = engineNetworks{nets: engineNets, containers: d.engine}
+	}
 	d.api = dockerapi.New(dockerapi.Config{
-		System: a, Containers: a, Archive: a, Exec: a, Images: a, Volumes: a, Networks: a,
+		System: a, Containers: a, Archive: a, Exec: a, Images: a, Volumes: a, Networks: networks,
 		Logger: logger, BackendName: d.backend.Info().Name, ServerVersion: Version,
 	})
 	return d, nil

@@ -103,11 +103,13 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		return container.CreateResponse{}, errdefs.InvalidParameter("no command specified")
 	}
 	id := newID()
+	var peerHandle backend.Handle
 	if opts.HostConfig.NetworkMode.IsContainer() {
 		peer, err := e.sharedNetwork(opts.HostConfig.NetworkMode, opts.Networks, cfg.Hostname)
 		if err != nil {
 			return container.CreateResponse{}, err
 		}
+		peerHandle = peer.Handle
 		// Stored by ID, as dockerd does, so a rename of the other
 		// container does not break the link.
 		opts.HostConfig.NetworkMode = container.NetworkMode("container:" + peer.ID)
@@ -146,19 +148,31 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if rec.Args == nil {
 		rec.Args = []string{}
 	}
+	var netSpec *backend.NetworkSpec
+	if _, ok := e.cfg.Backend.(backend.Networker); ok {
+		// The platform's networks are the truth: no endpoints here.
+		rec.Endpoints = []endpoint{}
+		netSpec = platformNetwork(opts, rec, peerHandle)
+	}
 	// The endpoints are allocated first, so that the hosts file the
 	// workload is created with has the container's own addresses.
 	e.networks.mu.Lock()
-	planned, err := e.planEndpoints(id, name, hc.NetworkMode, opts.Networks)
+	var planned []plannedEndpoint
+	if netSpec == nil {
+		planned, err = e.planEndpoints(id, name, hc.NetworkMode, opts.Networks)
+	}
 	var hosts []byte
 	netKind := networking(planned)
-	if err == nil {
-		if netKind == backend.NetworkHost && opts.Config.Hostname == "" {
-			// As dockerd: on the host's network, the host's name.
-			if h, herr := os.Hostname(); herr == nil {
-				cfg.Hostname, rec.Config.Hostname = h, h
-			}
+	if netSpec != nil {
+		netKind = modeKind(netSpec.Mode)
+	}
+	if err == nil && netKind == backend.NetworkHost && opts.Config.Hostname == "" {
+		// As dockerd: on the host's network, the host's name.
+		if h, herr := os.Hostname(); herr == nil {
+			cfg.Hostname, rec.Config.Hostname = h, h
 		}
+	}
+	if err == nil && netSpec == nil {
 		for _, p := range planned {
 			rec.Endpoints = append(rec.Endpoints, p.ep)
 		}
@@ -183,7 +197,7 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	}
 	rec.Handle, err = e.cfg.Backend.Create(ctx, backend.Spec{
 		ID: id, ImageID: img.ID, Config: cfg, Mounts: mounts, Hostname: cfg.Hostname, HostsFile: hosts,
-		Networking: netKind, ExtraHosts: slices.Clone(hc.ExtraHosts),
+		Networking: netKind, ExtraHosts: slices.Clone(hc.ExtraHosts), Network: netSpec,
 	})
 	if err != nil {
 		releaseAll()

@@ -8,6 +8,8 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
+
+	"github.com/sockerless/sockerless/internal/backend"
 )
 
 // ContainerInspect returns the full inspect shape.
@@ -28,14 +30,28 @@ func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.I
 	if mounts == nil {
 		mounts = []container.MountPoint{}
 	}
-	return container.InspectResponse{
+	var nets map[string]*network.EndpointSettings
+	d, described := e.cfg.Backend.(backend.Describer)
+	if _, platform := e.cfg.Backend.(backend.Networker); !described || !platform {
+		var err error
+		if nets, err = e.networkSettings(ctx, rec); err != nil {
+			return container.InspectResponse{}, err
+		}
+	}
+	out := container.InspectResponse{
 		ID: rec.ID, Created: rec.Created.Format(time.RFC3339Nano), Path: rec.Path, Args: rec.Args,
 		State: &state, Image: rec.ImageID, Name: rec.Name, RestartCount: rec.RestartCount,
 		Driver: e.cfg.Backend.Info().Name, Platform: "linux",
 		LogPath: logPath, HostnamePath: "", HostsPath: "", ResolvConfPath: "",
 		ExecIDs: e.execIDs(c), HostConfig: &hc, Config: &cfg, Mounts: mounts,
-		NetworkSettings: &container.NetworkSettings{Ports: network.PortMap{}, Networks: e.endpointSettings(rec)},
-	}, nil
+		NetworkSettings: &container.NetworkSettings{Ports: network.PortMap{}, Networks: nets},
+	}
+	if described {
+		if err := describe(ctx, d, rec.Handle, &out); err != nil {
+			return container.InspectResponse{}, err
+		}
+	}
+	return out, nil
 }
 
 // withDefaults fills what dockerd fills in an inspected HostConfig when the
@@ -66,7 +82,7 @@ func withDefaults(hc container.HostConfig, runtime string) container.HostConfig 
 }
 
 // summary is one row of docker ps.
-func (e *Engine) summary(rec record) container.Summary {
+func (e *Engine) summary(rec record, nets map[string]*network.EndpointSettings) container.Summary {
 	s := container.Summary{
 		ID: rec.ID, Names: []string{rec.Name}, Image: rec.Image, ImageID: rec.ImageID,
 		Command: commandLine(rec.Path, rec.Args),
@@ -81,7 +97,7 @@ func (e *Engine) summary(rec record) container.Summary {
 	}
 	s.HostConfig.NetworkMode = string(rec.HostConfig.NetworkMode)
 	s.HostConfig.Annotations = rec.HostConfig.Annotations
-	s.NetworkSettings = &container.NetworkSettingsSummary{Networks: e.endpointSettings(rec)}
+	s.NetworkSettings = &container.NetworkSettingsSummary{Networks: nets}
 	if rec.State.Health != nil {
 		s.Health = &container.HealthSummary{Status: rec.State.Health.Status, FailingStreak: rec.State.Health.FailingStreak}
 	}

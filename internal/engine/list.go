@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/sockerless/sockerless/internal/errdefs"
 	"github.com/sockerless/sockerless/internal/filters"
@@ -54,10 +55,19 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 		if sinceRec != nil && !r.Created.After(sinceRec.Created) {
 			continue
 		}
-		if !matchContainer(r, f) || !e.onNetworks(r, f.Get("network")) {
+		if !matchContainer(r, f) {
 			continue
 		}
-		out = append(out, e.summary(r))
+		nets, manifest, err := e.listFacts(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if !onNetworks(nets, f.Get("network")) {
+			continue
+		}
+		s := e.summary(r, nets)
+		s.ImageManifestDescriptor = manifest
+		out = append(out, s)
 		if limit > 0 && len(out) == limit {
 			break
 		}
@@ -65,18 +75,18 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 	return out, nil
 }
 
-// onNetworks reports whether a container has an endpoint on one of the
-// networks named (by name or ID), or nets is empty.
-func (e *Engine) onNetworks(r record, nets []string) bool {
+// onNetworks reports whether a container is on one of the networks named
+// (by name or ID), or nets is empty.
+func onNetworks(settings map[string]*network.EndpointSettings, nets []string) bool {
 	if len(nets) == 0 {
 		return true
 	}
-	e.networks.mu.Lock()
-	defer e.networks.mu.Unlock()
-	return slices.ContainsFunc(r.Endpoints, func(ep endpoint) bool {
-		n := e.networks.byID[ep.NetworkID]
-		return n != nil && (slices.Contains(nets, n.Name) || slices.Contains(nets, n.ID))
-	})
+	for name, s := range settings {
+		if slices.Contains(nets, name) || slices.Contains(nets, s.NetworkID) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) boundary(f filters.Args, key string) (*record, error) {

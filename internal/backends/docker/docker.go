@@ -33,6 +33,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
 	"github.com/sockerless/sockerless/internal/backend"
@@ -51,8 +52,12 @@ const (
 // Config configures the backend.
 type Config struct {
 	// Host is the engine's address: unix:///path or tcp://host:port.
-	Host   string
-	Logger *slog.Logger
+	Host string
+	// APIVersion is the highest API version the daemon serves: the engine
+	// is spoken to at most at it, so what it answers has the shapes of
+	// that version.
+	APIVersion string
+	Logger     *slog.Logger
 }
 
 // Backend is the docker backend.
@@ -72,6 +77,14 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	info, err := cli.Info(ctx, client.InfoOptions{})
 	if err != nil {
 		return nil, errors.Join(errdefs.Unavailable("docker backend: no Docker engine at %s: %v", cfg.Host, err), cli.Close())
+	}
+	if v := cfg.APIVersion; v != "" && newerVersion(cli.ClientVersion(), v) {
+		if err := cli.Close(); err != nil {
+			return nil, err
+		}
+		if cli, err = client.New(client.WithHost(cfg.Host), client.WithAPIVersion(v)); err != nil {
+			return nil, fmt.Errorf("docker backend: --docker-host %q: %w", cfg.Host, err)
+		}
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -116,20 +129,19 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 	}
 	cfg.Labels[LabelContainer] = spec.ID
 	hc := &container.HostConfig{ExtraHosts: spec.ExtraHosts}
-	switch spec.Networking {
-	case backend.NetworkHost:
-		hc.NetworkMode = "host"
-	case backend.NetworkNone:
-		hc.NetworkMode = "none"
-	default:
-		return backend.Handle{}, errdefs.NotImplemented("the docker backend runs containers with --network host or --network none: " +
-			"the default bridge and user-defined networks are the daemon's own and are not created on the Docker engine")
+	var nc *network.NetworkingConfig
+	if n := spec.Network; n != nil {
+		hc.NetworkMode, nc = networking(n)
+		if hc.NetworkMode.IsContainer() {
+			cfg.Hostname, cfg.Domainname = "", "" // the other container's, on the engine
+		}
+		cfg.Labels[LabelDNSNames] = strings.Join(n.DNSNames, ",")
 	}
 	for _, m := range spec.Mounts {
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	resp, err := b.cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Config: &cfg, HostConfig: hc, Name: "sockerless-" + spec.ID[:12],
+		Config: &cfg, HostConfig: hc, NetworkingConfig: nc, Name: "sockerless-" + spec.ID[:12],
 	})
 	if err != nil {
 		return backend.Handle{}, fromEngine(err)
@@ -176,6 +188,18 @@ func (b *Backend) Sizes(ctx context.Context, h backend.Handle) (rw, rootFS int64
 	return 0, 0, errdefs.Unavailable("the engine did not report sizes for container %s", engineID(h))
 }
 
+// newerVersion tells whether API version a ("1.52") is above b.
+func newerVersion(a, b string) bool {
+	var amaj, amin, bmaj, bmin int
+	if _, err := fmt.Sscanf(a, "%d.%d", &amaj, &amin); err != nil {
+		return false
+	}
+	if _, err := fmt.Sscanf(b, "%d.%d", &bmaj, &bmin); err != nil {
+		return false
+	}
+	return amaj > bmaj || amaj == bmaj && amin > bmin
+}
+
 // engineID is the engine's ID of a workload.
 func engineID(h backend.Handle) string { return h.Data }
 
@@ -205,6 +229,9 @@ func fromEngine(err error) error {
 		return errdefs.Unavailable("docker backend: %s", msg)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	case cerrdefs.IsInternal(err):
+		// The engine's own 500: its message, as the engine gives it.
+		return errors.New(msg)
 	}
 	return fmt.Errorf("docker backend: %s", msg)
 }

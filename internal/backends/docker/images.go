@@ -8,12 +8,15 @@ import (
 	"io"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/pkg/authconfig"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/sockerless/sockerless/internal/errdefs"
 )
 
 // Images are the engine's images. With the docker backend, containers run
@@ -123,6 +126,11 @@ func (im *Images) Load(ctx context.Context, r io.Reader, progress func(line stri
 
 // Tag tags an image on the engine.
 func (im *Images) Tag(ctx context.Context, source, target string) error {
+	// The client refuses a bad target before sending it, wrapped in its
+	// own words; the engine's answer is this parse error, a 400.
+	if _, err := reference.ParseNormalizedNamed(target); err != nil {
+		return errdefs.InvalidParameter("%v", err)
+	}
 	_, err := im.cli.ImageTag(ctx, client.ImageTagOptions{Source: source, Target: target})
 	return fromEngine(err)
 }
