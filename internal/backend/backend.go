@@ -253,3 +253,15 @@ type Networker interface {
 type Describer interface {
 	Describe(ctx context.Context, h Handle) (container.InspectResponse, error)
 }
+
+// StartError is a main process the platform could not start, with the exit
+// code the platform gave the workload for it (dockerd's: 127 when the
+// command is not found, 126 when it cannot be invoked); the engine records
+// it as the container's exit code.
+type StartError struct {
+	Code int
+	Err  error
+}
+
+func (e *StartError) Error() string { return e.Err.Error() }
+func (e *StartError) Unwrap() error { return e.Err }

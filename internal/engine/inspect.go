@@ -23,8 +23,8 @@ func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.I
 	hc := withDefaults(rec.HostConfig, e.cfg.Backend.Info().Name)
 	state := rec.State
 	logPath := c.logs.path
-	if state.StartedAt == zeroTime {
-		logPath = "" // as dockerd: the log file belongs to the first start
+	if state.StartedAt == zeroTime && state.Error == "" {
+		logPath = "" // as dockerd: the log file belongs to the first start, even one that failed
 	}
 	mounts := slices.Clone(rec.Mounts)
 	if mounts == nil {

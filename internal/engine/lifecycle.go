@@ -68,6 +68,9 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 		run.end() // the attached clients see the end of their streams
 		c.pendingAttach = nil
 		c.rec.State.Error = err.Error()
+		if se := (*backend.StartError)(nil); errors.As(err, &se) {
+			c.rec.State.ExitCode = se.Code
+		}
 		return errorsJoinPersist(c, err)
 	}
 	c.pendingAttach = nil

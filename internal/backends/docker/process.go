@@ -47,6 +47,10 @@ func (b *Backend) startMain(ctx context.Context, h backend.Handle, stdio backend
 	}
 	if _, err := b.cli.ContainerStart(ctx, mp.id, client.ContainerStartOptions{}); err != nil {
 		mp.stop()
+		// The engine records an exit code for a start that failed.
+		if res, ierr := b.cli.ContainerInspect(ctx, mp.id, client.ContainerInspectOptions{}); ierr == nil && res.Container.State != nil && res.Container.State.ExitCode != 0 {
+			return nil, &backend.StartError{Code: res.Container.State.ExitCode, Err: fromEngine(err)}
+		}
 		return nil, fromEngine(err)
 	}
 	return mp, nil
