@@ -128,7 +128,8 @@ func (b *Backend) Describe(ctx context.Context, h backend.Handle) (container.Ins
 	for name, s := range c.NetworkSettings.Networks {
 		s = s.Copy()
 		if len(names) == 2 {
-			s.Aliases = slices.DeleteFunc(s.Aliases, func(a string) bool { return slices.Contains(names, a) })
+			// Engines before API 1.45 also list their own short ID here.
+			s.Aliases = slices.DeleteFunc(s.Aliases, func(a string) bool { return slices.Contains(names, a) || a == shortID(c.ID) })
 			if len(s.Aliases) == 0 {
 				s.Aliases = nil
 			}
@@ -180,6 +181,8 @@ func withNames(aliases, names []string) []string {
 	}
 	return out
 }
+
+func shortID(id string) string { return id[:min(12, len(id))] }
 
 // dnsNamesOf reads LabelDNSNames from the engine's container config.
 func dnsNamesOf(cfg *container.Config) []string {
