@@ -97,7 +97,8 @@ type Spec struct {
 // for a backend whose platform owns the networks (Networker).
 type NetworkSpec struct {
 	// Mode is the network mode as sent ("" is the platform's default);
-	// container:<id> names the engine's container ID, whose workload Peer is.
+	// in container:<id> the ID is the engine's record of the other
+	// container, whose workload is Peer.
 	Mode      container.NetworkMode
 	Peer      Handle
 	Endpoints map[string]*network.EndpointSettings
@@ -235,13 +236,14 @@ type Sizer interface {
 
 // Networker is implemented by backends whose platform owns the networks
 // (the docker backend: the Docker engine's networks are the truth). The
-// engine then keeps no endpoints of its own for the backend's containers:
-// it passes the create request's networking in Spec.Network, and a
-// container's network settings in inspect and list are the backend's.
+// engine then keeps no endpoints for the backend's containers: it passes
+// the create request's networking in Spec.Network, and a container's
+// networks in inspect and list are those of the platform's record
+// (Describe).
 type Networker interface {
-	// NetworkSettings are a workload's networks as the platform has them,
-	// keyed by network name.
-	NetworkSettings(ctx context.Context, h Handle) (map[string]*network.EndpointSettings, error)
+	Describer
+	// PlatformNetworks marks the role; it does nothing.
+	PlatformNetworks()
 }
 
 // Describer is implemented by backends whose platform keeps its own record

@@ -8,8 +8,6 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
-
-	"github.com/sockerless/sockerless/internal/backend"
 )
 
 // ContainerInspect returns the full inspect shape.
@@ -30,14 +28,11 @@ func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.I
 	if mounts == nil {
 		mounts = []container.MountPoint{}
 	}
-	var nets map[string]*network.EndpointSettings
-	d, described := e.cfg.Backend.(backend.Describer)
-	if _, platform := e.cfg.Backend.(backend.Networker); !described || !platform {
-		var err error
-		if nets, err = e.networkSettings(ctx, rec); err != nil {
-			return container.InspectResponse{}, err
-		}
+	p, err := e.described(ctx, rec)
+	if err != nil {
+		return container.InspectResponse{}, err
 	}
+	nets := e.networksOf(rec, p)
 	out := container.InspectResponse{
 		ID: rec.ID, Created: rec.Created.Format(time.RFC3339Nano), Path: rec.Path, Args: rec.Args,
 		State: &state, Image: rec.ImageID, Name: rec.Name, RestartCount: rec.RestartCount,
@@ -46,10 +41,8 @@ func (e *Engine) ContainerInspect(ctx context.Context, name string) (container.I
 		ExecIDs: e.execIDs(c), HostConfig: &hc, Config: &cfg, Mounts: mounts,
 		NetworkSettings: &container.NetworkSettings{Ports: network.PortMap{}, Networks: nets},
 	}
-	if described {
-		if err := describe(ctx, d, rec.Handle, &out); err != nil {
-			return container.InspectResponse{}, err
-		}
+	if p != nil {
+		e.overlay(p, &out)
 	}
 	return out, nil
 }

@@ -58,15 +58,18 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 		if !matchContainer(r, f) {
 			continue
 		}
-		nets, manifest, err := e.listFacts(ctx, r)
+		p, err := e.described(ctx, r) // one call to the platform per container
 		if err != nil {
 			return nil, err
 		}
+		nets := e.networksOf(r, p)
 		if !onNetworks(nets, f.Get("network")) {
 			continue
 		}
 		s := e.summary(r, nets)
-		s.ImageManifestDescriptor = manifest
+		if p != nil {
+			s.ImageManifestDescriptor = p.ImageManifestDescriptor
+		}
 		out = append(out, s)
 		if limit > 0 && len(out) == limit {
 			break

@@ -101,15 +101,9 @@ func (n *Networks) Disconnect(ctx context.Context, ref string, h backend.Handle,
 	return fromEngine(err)
 }
 
-// NetworkSettings implements backend.Networker: the engine's endpoints of
-// the container, with its DNS names shown as dockerd shows them.
-func (b *Backend) NetworkSettings(ctx context.Context, h backend.Handle) (map[string]*network.EndpointSettings, error) {
-	c, err := b.Describe(ctx, h)
-	if err != nil || c.NetworkSettings == nil {
-		return map[string]*network.EndpointSettings{}, err
-	}
-	return c.NetworkSettings.Networks, nil
-}
+// PlatformNetworks implements backend.Networker: containers are on the
+// engine's networks, shown from Describe.
+func (b *Backend) PlatformNetworks() {}
 
 // Describe implements backend.Describer with the engine's inspect, its
 // networks shown with the container's DNS names (LabelDNSNames) in place

@@ -2,22 +2,23 @@ package engine
 
 import (
 	"context"
-	"maps"
 	"strings"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/sockerless/sockerless/internal/backend"
 )
 
-// With a backend.Networker backend (the docker backend) the platform's
-// networks are the truth: the engine keeps no endpoints for its
-// containers, hands the create request's networking to the backend, and
-// shows the backend's network settings in inspect and list. The network
-// API itself is then the platform's too (the daemon routes it).
+// What a platform keeps of a workload, shown by the engine. A
+// backend.Describer's own record of a workload (the docker backend: the
+// engine's inspect) gives the facts the engine does not keep. With a
+// backend.Networker (the docker backend) the platform's networks are the
+// truth: the engine keeps no endpoints for its containers, hands the
+// create request's networking to the backend, and shows the platform's
+// networks in inspect and list. The network API itself is then the
+// platform's too (the daemon routes it).
 
 // platformNetwork is a create's networking for a Networker backend. rec
 // has the container:<id> mode already resolved to the other container,
@@ -47,15 +48,28 @@ func modeKind(mode container.NetworkMode) backend.Networking {
 	return backend.NetworkIsolated
 }
 
-// networkSettings are a container's networks for inspect and list: the
-// platform's with a Networker backend, the engine's endpoints otherwise.
-func (e *Engine) networkSettings(ctx context.Context, rec record) (map[string]*network.EndpointSettings, error) {
-	nw, ok := e.cfg.Backend.(backend.Networker)
+// described is the platform's own record of rec's workload, or nil for a
+// backend that is not a Describer.
+func (e *Engine) described(ctx context.Context, rec record) (*container.InspectResponse, error) {
+	d, ok := e.cfg.Backend.(backend.Describer)
 	if !ok {
-		return e.endpointSettings(rec), nil
+		return nil, nil
 	}
-	s, err := nw.NetworkSettings(ctx, rec.Handle)
-	return maps.Clone(s), err
+	p, err := d.Describe(ctx, rec.Handle)
+	return &p, err
+}
+
+// networksOf are a container's networks for inspect and list: the
+// platform's (from its record p) with a Networker backend, the engine's
+// endpoints otherwise.
+func (e *Engine) networksOf(rec record, p *container.InspectResponse) map[string]*network.EndpointSettings {
+	if _, ok := e.cfg.Backend.(backend.Networker); !ok {
+		return e.endpointSettings(rec)
+	}
+	if p == nil || p.NetworkSettings == nil || p.NetworkSettings.Networks == nil {
+		return map[string]*network.EndpointSettings{}
+	}
+	return p.NetworkSettings.Networks
 }
 
 // ContainerHandle resolves a container reference to its ID and workload,
@@ -86,40 +100,16 @@ func (e *Engine) NetworkEvent(action events.Action, id string, attrs map[string]
 	e.events.Publish(events.NetworkEventType, action, id, attrs)
 }
 
-// describe overlays a Describer's facts of the workload on an inspect:
-// what the platform keeps and the engine does not.
-func describe(ctx context.Context, d backend.Describer, h backend.Handle, out *container.InspectResponse) error {
-	p, err := d.Describe(ctx, h)
-	if err != nil {
-		return err
-	}
+// overlay puts the platform's facts of a workload (its record p) on an
+// inspect: what the platform keeps and the engine does not.
+func (e *Engine) overlay(p *container.InspectResponse, out *container.InspectResponse) {
 	out.GraphDriver, out.ImageManifestDescriptor = p.GraphDriver, p.ImageManifestDescriptor
 	out.HostnamePath, out.HostsPath, out.ResolvConfPath = p.HostnamePath, p.HostsPath, p.ResolvConfPath
 	if hc := p.HostConfig; hc != nil {
 		out.HostConfig.CgroupnsMode, out.HostConfig.IpcMode = hc.CgroupnsMode, hc.IpcMode
 		out.HostConfig.MaskedPaths, out.HostConfig.ReadonlyPaths = hc.MaskedPaths, hc.ReadonlyPaths
 	}
-	if _, ok := d.(backend.Networker); ok && p.NetworkSettings != nil {
-		out.NetworkSettings = p.NetworkSettings
+	if _, ok := e.cfg.Backend.(backend.Networker); ok && p.NetworkSettings != nil {
+		out.NetworkSettings = p.NetworkSettings // the sandbox too, not only the endpoints
 	}
-	return nil
-}
-
-// listFacts are a container's networks and, from a Describer, its image
-// manifest, for docker ps: one call to the platform per container.
-func (e *Engine) listFacts(ctx context.Context, rec record) (map[string]*network.EndpointSettings, *ocispec.Descriptor, error) {
-	d, described := e.cfg.Backend.(backend.Describer)
-	if _, platform := e.cfg.Backend.(backend.Networker); !described || !platform {
-		nets, err := e.networkSettings(ctx, rec)
-		return nets, nil, err
-	}
-	p, err := d.Describe(ctx, rec.Handle)
-	if err != nil {
-		return nil, nil, err
-	}
-	nets := map[string]*network.EndpointSettings{}
-	if p.NetworkSettings != nil {
-		nets = p.NetworkSettings.Networks
-	}
-	return nets, p.ImageManifestDescriptor, nil
 }
