@@ -14,8 +14,9 @@ build:
 
 # The whole suite: static checks, the BusyBox rebuild check, the two private
 # reference engines with offline test images, the third-party clients, then
-# every Go test with -race (including the differential fidelity suite, whose
-# figure is printed last).
+# every Go test with -race (including the differential fidelity suite), then
+# the differential suite on the docker backend; the two fidelity figures are
+# printed last.
 test: lint verify-busybox reference-engine engine clients unit
 
 lint:

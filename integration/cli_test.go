@@ -252,12 +252,12 @@ func TestMemoryBackendBindsFolders(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := d.docker("run", "--rm", "-v", file+":/etc/file.txt", baseImage, "true")
+	_, err := d.docker("run", "--rm", "-v", file+":/etc/file.txt", builtinImage, "true")
 	if err == nil || !strings.Contains(err.Error(), "memory backend: binding "+file+" at /etc/file.txt is not supported: it mounts folders, not single files or sockets") {
 		t.Fatalf("file bind: %v", err)
 	}
 	made := filepath.Join(dir, "made", "here")
-	d.must(t, "run", "--rm", "-v", made+":/out", baseImage, "sh", "-c", "echo $((6*7)) > /out/answer")
+	d.must(t, "run", "--rm", "-v", made+":/out", builtinImage, "sh", "-c", "echo $((6*7)) > /out/answer")
 	if b, err := os.ReadFile(filepath.Join(made, "answer")); err != nil || string(b) != "42\n" {
 		t.Fatalf("folder bind: %q %v", b, err)
 	}

@@ -189,4 +189,15 @@ func (d *daemon) client() *client.Client {
 	return c
 }
 
-const baseImage = "sockerless/base:latest"
+// builtinImage is the memory backend's built-in image.
+const builtinImage = "sockerless/base:latest"
+
+// baseImage is the image the tests run on the daemons startDaemon starts:
+// the built-in one, or, on the docker backend (whose images are the
+// engine's), the offline test image with the same shell and applets.
+var baseImage = func() string {
+	if os.Getenv(BackendEnv) == "docker" {
+		return testenv.BusyboxImage
+	}
+	return builtinImage
+}()

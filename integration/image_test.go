@@ -55,7 +55,7 @@ func TestAPIErrors(t *testing.T) {
 		{"GET", "/v9.99/version", "", 400, "client version 9.99 is too new. Maximum supported API version is 1.51"},
 		{"GET", "/v1.12/version", "", 400, "client version 1.12 is too old. Minimum supported API version is 1.24"},
 		{"GET", "/v1.51/containers/json?filters=%7B%22nope%22%3A%7B%22x%22%3Atrue%7D%7D", "", 400, "invalid filter 'nope'"},
-		{"POST", "/v1.51/containers/create?name=a%2Fb", `{"Image":"sockerless/base"}`, 400, "Invalid container name"},
+		{"POST", "/v1.51/containers/create?name=a%2Fb", `{"Image":"` + baseImage + `"}`, 400, "Invalid container name"},
 		{"GET", "/v1.51/images/no-such-image/json", "", 404, "No such image: no-such-image:latest"},
 	} {
 		req, err := http.NewRequest(tc.method, "http://sockerless"+tc.path, strings.NewReader(tc.body))

@@ -108,7 +108,7 @@ func TestTLSClientCertificates(t *testing.T) {
 		"--tlscert", filepath.Join(dir, "client-cert.pem"), "--tlskey", filepath.Join(dir, "client-key.pem")}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := docker(append(withCert, "run", "--rm", baseImage, "sh", "-c", "echo $((6*7))")...)
+		out, err := docker(append(withCert, "run", "--rm", builtinImage, "sh", "-c", "echo $((6*7))")...)
 		if err == nil {
 			if out != "42\n" {
 				t.Fatalf("run over TLS: %q", out)
