@@ -86,6 +86,16 @@ func startDaemon(t *testing.T, dataRoot string) *daemon {
 	}
 }
 
+// sandboxSemantics skips a test of what only the memory backend's sandbox
+// does when the daemons run the docker backend, whose containers do what
+// dockerd's do (why says what differs).
+func sandboxSemantics(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv(BackendEnv) == "docker" {
+		t.Skip("the memory backend's sandbox: " + why)
+	}
+}
+
 // startDockerBackend starts sockerless with --backend docker on the
 // reference engine (skipping, or failing under SOCKERLESS_REQUIRE=dockerd,
 // without one).

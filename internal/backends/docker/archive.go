@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
@@ -14,6 +15,15 @@ import (
 // StatPath implements backend.Archiver.
 func (b *Backend) StatPath(ctx context.Context, h backend.Handle, path string) (container.PathStat, error) {
 	res, err := b.cli.ContainerStatPath(ctx, engineID(h), client.ContainerStatPathOptions{Path: path})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		// A HEAD answer has no body, so the engine's message for a path
+		// it cannot stat ("not a directory", ...) is only in the GET's.
+		if get, gerr := b.cli.CopyFromContainer(ctx, engineID(h), client.CopyFromContainerOptions{SourcePath: path}); gerr != nil {
+			return container.PathStat{}, fromEngine(gerr)
+		} else if cerr := get.Content.Close(); cerr != nil {
+			return container.PathStat{}, cerr
+		}
+	}
 	return res.Stat, fromEngine(err)
 }
 
