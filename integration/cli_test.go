@@ -105,7 +105,7 @@ func TestDockerCLI(t *testing.T) {
 		}
 	})
 	t.Run("sizes measure what a container wrote", func(t *testing.T) {
-		sandboxSemantics(t, "a root it never writes into has SizeRw 0; the engine's writable layer holds its mount-point stubs")
+		memoryBackendOnly(t, "the engine's writable layer holds its mount-point stubs, so SizeRw is never 0 (the sandbox writes nothing into a root)")
 		d.must(t, "create", "--name", "unwritten", baseImage, "true")
 		d.must(t, "run", "--name", "writer", baseImage, "sh", "-c", "head -c 5000 /dev/zero > /big")
 		var rw0, root0, rw, root int64
@@ -124,7 +124,7 @@ func TestDockerCLI(t *testing.T) {
 		d.must(t, "rm", "unwritten") // a created container would confuse later subtests' filters
 	})
 	t.Run("stop and kill exit codes", func(t *testing.T) {
-		sandboxSemantics(t, "SIGTERM ends sleep (143); on the engine sleep is PID 1, ignores it and is killed (137)")
+		memoryBackendOnly(t, "sleep is PID 1, ignores SIGTERM and is killed (137), as on dockerd; in the sandbox SIGTERM ends it (143)")
 		d.must(t, "run", "-d", "--name", "stopme", baseImage, "sleep", "100")
 		d.must(t, "stop", "stopme")
 		if out := d.must(t, "inspect", "-f", "{{.State.ExitCode}} {{.State.Status}}", "stopme"); out != "143 exited\n" {
@@ -137,7 +137,7 @@ func TestDockerCLI(t *testing.T) {
 		}
 	})
 	t.Run("ps filters", func(t *testing.T) {
-		sandboxSemantics(t, "the exit codes of the stop and kill subtest")
+		memoryBackendOnly(t, "the exit codes of the stop and kill subtest differ (see there)")
 		d.must(t, "run", "-d", "--name", "labelled", "--label", "team=ci", baseImage, "sleep", "100")
 		names := func(args ...string) []string {
 			out := d.must(t, append([]string{"ps", "--format", "{{.Names}}"}, args...)...)
@@ -191,7 +191,7 @@ func TestDockerCLI(t *testing.T) {
 		}
 	})
 	t.Run("what the backend cannot do is refused", func(t *testing.T) {
-		sandboxSemantics(t, "the docker backend runs processes as other users")
+		memoryBackendOnly(t, "processes run as other users (-u)")
 		if _, err := d.docker("run", "--rm", "-p", "8080:80", baseImage, "true"); err == nil || !strings.Contains(err.Error(), "publishing ports") {
 			t.Errorf("-p: %v", err)
 		}

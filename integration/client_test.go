@@ -178,6 +178,8 @@ func TestHealthCheckEvents(t *testing.T) {
 // again on the same data root: containers, volumes and logs are still
 // there, and a container with restart policy "always" runs again.
 func TestPersistenceAcrossRestart(t *testing.T) {
+	memoryBackendOnly(t, "containers outlive a killed daemon and are reattached (an auto-remove one still runs), and "+
+		"a clean stop of `sleep` as PID 1 ends in 137, as on dockerd (TestDockerBackendDaemonRestart and TestDockerBackendDaemonCrash)")
 	dataRoot := t.TempDir()
 	d := startDaemon(t, dataRoot)
 	d.must(t, "volume", "create", "keep")

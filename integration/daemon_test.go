@@ -86,13 +86,13 @@ func startDaemon(t *testing.T, dataRoot string) *daemon {
 	}
 }
 
-// sandboxSemantics skips a test of what only the memory backend's sandbox
-// does when the daemons run the docker backend, whose containers do what
-// dockerd's do (why says what differs).
-func sandboxSemantics(t *testing.T, why string) {
+// memoryBackendOnly skips a test of what only the memory backend does
+// when the daemons run the docker backend, whose containers do what
+// dockerd's do (why says what differs there).
+func memoryBackendOnly(t *testing.T, why string) {
 	t.Helper()
 	if os.Getenv(BackendEnv) == "docker" {
-		t.Skip("the memory backend's sandbox: " + why)
+		t.Skip("on the docker backend " + why)
 	}
 }
 
