@@ -18,6 +18,11 @@
 //	Archiver        ContainerStatPath, CopyFromContainer, CopyToContainer
 //	Inspector       ContainerTop, ContainerStats
 //	Pauser, Changer ContainerPause/Unpause, ContainerDiff
+//	Networker       the create's network mode and NetworkingConfig on the
+//	                engine's networks (networks.go; the daemon routes the
+//	                network API to Networks)
+//	Describer       ContainerInspect, for what inspect and list show of
+//	                the engine's container (networks, storage, manifest)
 //
 // The Handle keeps the engine's container ID (Handle.Data), so a restarted
 // daemon reaches the same container.
