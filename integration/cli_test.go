@@ -238,7 +238,9 @@ func TestDockerCLI(t *testing.T) {
 		if _, err := d.docker("run", "--rm", "--pull", "never", "no/such-image:1", "true"); err == nil || !strings.Contains(err.Error(), "No such image") && !strings.Contains(err.Error(), "Unable to find image") {
 			t.Errorf("missing image: %v", err)
 		}
-		if _, err := d.docker("run", "--rm", baseImage, "/bin/no-such-binary"); err == nil || !strings.Contains(err.Error(), "exit status 127") {
+		// The start fails in runc's words, from which the CLI takes 127.
+		if _, err := d.docker("run", "--rm", baseImage, "/bin/no-such-binary"); err == nil || !strings.Contains(err.Error(), "exit status 127") ||
+			!strings.Contains(err.Error(), `error during container init: exec: "/bin/no-such-binary": stat /bin/no-such-binary: no such file or directory`) {
 			t.Errorf("missing binary: %v", err)
 		}
 	})

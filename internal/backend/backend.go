@@ -136,6 +136,20 @@ type ProcessSpec struct {
 	Main bool
 }
 
+// CommandError is a Start refused because the process's command cannot be
+// run in the workload, found before the process is reported started (as an
+// OCI runtime looks it up in `create`). Status is the exit status the
+// engine records: 127 when the command is not found, 126 when it cannot be
+// executed. Message is the runtime's reason, worded as Go's os/exec words it
+// (`exec: "nope": executable file not found in $PATH`); the engine adds the
+// Docker engine's framing around it.
+type CommandError struct {
+	Status  int
+	Message string
+}
+
+func (e *CommandError) Error() string { return e.Message }
+
 // Exit is how a process ended.
 type Exit struct {
 	Code int
@@ -163,6 +177,7 @@ type Backend interface {
 	// Create makes the workload (its root filesystem) without running it.
 	Create(ctx context.Context, spec Spec) (Handle, error)
 	// Start starts a process in the workload: the main one, or an exec.
+	// A command that cannot be run is a *CommandError.
 	Start(ctx context.Context, h Handle, p ProcessSpec, stdio Stdio) (Process, error)
 	// Remove deletes the workload; its processes must have ended.
 	Remove(ctx context.Context, h Handle) error

@@ -137,8 +137,11 @@ func (e *Engine) ExecStart(ctx context.Context, id string, opts ExecStartOptions
 		Args: x.req.Cmd, Env: mergeEnv(rec.Config.Env, x.req.Env), Dir: dir, User: user,
 	}, stdio)
 	if err != nil {
-		x.mu.Lock()
 		code := 126
+		if refused, status, ok := commandRefused(err, execRefusedPrefix); ok {
+			err, code = refused, status
+		}
+		x.mu.Lock()
 		x.exitCode = &code
 		x.mu.Unlock()
 		close(x.done)

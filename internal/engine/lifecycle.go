@@ -55,6 +55,9 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 			return errdefs.Conflict("cannot join network of a non running container: %s", prec.ID)
 		}
 	}
+	if err := c.logs.open(); err != nil {
+		return err
+	}
 	run, stdio := c.newRun()
 	// Attached clients join the run before the process can write.
 	for _, s := range c.pendingAttach {
@@ -67,6 +70,12 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 	if err != nil {
 		run.end() // the attached clients see the end of their streams
 		c.pendingAttach = nil
+		if refused, status, ok := commandRefused(err, startRefusedPrefix); ok {
+			// As dockerd: the container keeps its status (created, or
+			// exited) with the command's exit status and the reason.
+			err = refused
+			c.rec.State.ExitCode = status
+		}
 		c.rec.State.Error = err.Error()
 		if se := (*backend.StartError)(nil); errors.As(err, &se) {
 			c.rec.State.ExitCode = se.Code

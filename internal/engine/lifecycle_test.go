@@ -168,3 +168,62 @@ func TestHealthTimeoutReportsOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStartOfAMissingCommand: as the Docker engine (runc looks the command
+// up before the start returns), a container whose command is not found
+// fails its start with a bad request in runc's words and stays created,
+// with exit code 127 and the reason in State.Error; an exec of a missing
+// command gets the same words and 127, and one that cannot be executed 126.
+func TestStartOfAMissingCommand(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"nope"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: "nope": executable file not found in $PATH`
+	if err := v.e.ContainerStart(ctx, resp.ID); !errdefs.IsInvalidParameter(err) || err.Error() != want {
+		t.Fatalf("start: %v", err)
+	}
+	if st := v.inspect(resp.ID).State; st.Status != container.StateCreated || st.ExitCode != 127 || st.Error != want || st.Running {
+		t.Fatalf("after the start: %+v", st)
+	}
+	if v.inspect(resp.ID).LogPath == "" {
+		t.Error("no LogPath after a start that failed: dockerd makes the log file before the process")
+	}
+
+	run, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"sleep", "infinity"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ContainerStart(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cmd    string
+		status int
+		want   string
+	}{
+		{"/no/such/binary", 127, `OCI runtime exec failed: exec failed: unable to start container process: exec: "/no/such/binary": stat /no/such/binary: no such file or directory`},
+		{"/etc/hostname", 126, `OCI runtime exec failed: exec failed: unable to start container process: exec: "/etc/hostname": permission denied`},
+	} {
+		x, err := v.e.ExecCreate(ctx, run.ID, container.ExecCreateRequest{Cmd: []string{tc.cmd}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.e.ExecStart(ctx, x.ID, engine.ExecStartOptions{Detach: true}); !errdefs.IsInvalidParameter(err) || err.Error() != tc.want {
+			t.Errorf("exec %s: %v", tc.cmd, err)
+		}
+		info, err := v.e.ExecInspect(ctx, x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Running || info.ExitCode == nil || *info.ExitCode != tc.status {
+			t.Errorf("exec %s: running %v, exit code %v", tc.cmd, info.Running, info.ExitCode)
+		}
+	}
+	zero := 0
+	if err := v.e.ContainerStop(ctx, run.ID, "", &zero); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -77,10 +77,8 @@ func (l *logbook) add(stream string, b []byte) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.file == nil {
-		if l.file, err = os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
-			return fmt.Errorf("log file: %w", err)
-		}
+	if err := l.openLocked(); err != nil {
+		return err
 	}
 	if _, err := l.file.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("log file: %w", err)
@@ -88,6 +86,27 @@ func (l *logbook) add(stream string, b []byte) error {
 	l.records = append(l.records, r)
 	close(l.grew)
 	l.grew = make(chan struct{})
+	return nil
+}
+
+// open makes the log file when it is not open yet, as dockerd starts a
+// container's logger at every start, before the process runs (so the file
+// LogPath names exists after a start that failed).
+func (l *logbook) open() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.openLocked()
+}
+
+func (l *logbook) openLocked() error {
+	if l.file != nil {
+		return nil
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("log file: %w", err)
+	}
+	l.file = f
 	return nil
 }
 

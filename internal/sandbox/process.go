@@ -45,6 +45,10 @@ type ProcessSpec struct {
 	TTY            bool
 }
 
+// CommandError is what Start returns for a command it cannot run: not
+// found (Status 127) or not executable (126).
+type CommandError = shell.CommandError
+
 // Process is a running command.
 type Process struct {
 	c      *Container
@@ -57,7 +61,8 @@ type Process struct {
 }
 
 // Start starts a process. It runs until it exits or is signalled; ctx only
-// carries values, its cancellation does not stop the process.
+// carries values, its cancellation does not stop the process. A command
+// with nothing to run is a *CommandError, and no process starts.
 func (c *Container) Start(ctx context.Context, spec ProcessSpec) (*Process, error) {
 	if len(spec.Args) == 0 {
 		return nil, errors.New("sandbox: no command specified")
@@ -74,6 +79,11 @@ func (c *Container) Start(ctx context.Context, spec ProcessSpec) (*Process, erro
 	}
 	if fi, err := c.fs.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("sandbox: working folder %q: not a folder in the container", dir)
+	}
+	// A command with nothing to run fails the start, as an OCI runtime's
+	// does, rather than starting a process that exits 127.
+	if err := c.shell.Resolve(spec.Args, spec.Env, dir); err != nil {
+		return nil, err
 	}
 	stdin, err := stdinPipe(spec.Stdin)
 	if err != nil {

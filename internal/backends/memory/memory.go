@@ -233,6 +233,10 @@ func (b *Backend) Start(ctx context.Context, h backend.Handle, p backend.Process
 		Stdin: stdio.Stdin, Stdout: stdio.Stdout, Stderr: stdio.Stderr, TTY: stdio.TTY,
 	})
 	if err != nil {
+		var cmdErr *sandbox.CommandError
+		if errors.As(err, &cmdErr) {
+			return nil, &backend.CommandError{Status: cmdErr.Status, Message: cmdErr.Message}
+		}
 		if errors.Is(err, sandbox.ErrUnsupported) {
 			return nil, errdefs.NotImplemented("memory backend: %v", err)
 		}
