@@ -207,10 +207,17 @@ func (e *Engine) ExecResize(ctx context.Context, id string, height, width uint) 
 		return errdefs.Conflict("container %s is not running", rec.ID)
 	}
 	x.mu.Lock()
-	proc := x.proc
+	proc, ended := x.proc, x.exitCode != nil
 	x.mu.Unlock()
-	if proc == nil {
+	switch {
+	case proc == nil && ended:
+		return errdefs.InvalidParameter("exec process is not started") // its start failed
+	case proc == nil:
 		return errdefs.Conflict("exec %s is not running", id)
+	case ended:
+		// dockerd passes containerd's answer on, with its class as the
+		// prefix; clients see (and match) this message.
+		return errdefs.NotFound("NotFound: process does not exist %s: not found", id)
 	}
 	return proc.Resize(ctx, width, height)
 }

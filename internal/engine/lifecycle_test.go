@@ -174,6 +174,7 @@ func TestHealthTimeoutReportsOutput(t *testing.T) {
 // fails its start with a bad request in runc's words and stays created,
 // with exit code 127 and the reason in State.Error; an exec of a missing
 // command gets the same words and 127, and one that cannot be executed 126.
+// Resizing such an exec, or one that has ended, fails as with dockerd.
 func TestStartOfAMissingCommand(t *testing.T) {
 	v := newEnv(t)
 	ctx := context.Background()
@@ -221,6 +222,23 @@ func TestStartOfAMissingCommand(t *testing.T) {
 		if info.Running || info.ExitCode == nil || *info.ExitCode != tc.status {
 			t.Errorf("exec %s: running %v, exit code %v", tc.cmd, info.Running, info.ExitCode)
 		}
+		if err := v.e.ExecResize(ctx, x.ID, 10, 20); !errdefs.IsInvalidParameter(err) || err.Error() != "exec process is not started" {
+			t.Errorf("resize of exec %s: %v", tc.cmd, err)
+		}
+	}
+
+	// The resize of an exec that has ended: containerd's not-found, as
+	// dockerd passes it on.
+	x, err := v.e.ExecCreate(ctx, run.ID, container.ExecCreateRequest{Cmd: []string{"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.ExecStart(ctx, x.ID, engine.ExecStartOptions{}); err != nil { // attached: returns at the end
+		t.Fatal(err)
+	}
+	want = "NotFound: process does not exist " + x.ID + ": not found"
+	if err := v.e.ExecResize(ctx, x.ID, 10, 20); !errdefs.IsNotFound(err) || err.Error() != want {
+		t.Errorf("resize of an ended exec: %v", err)
 	}
 	zero := 0
 	if err := v.e.ContainerStop(ctx, run.ID, "", &zero); err != nil {
