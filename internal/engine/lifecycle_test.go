@@ -2,8 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -243,5 +245,29 @@ func TestStartOfAMissingCommand(t *testing.T) {
 	zero := 0
 	if err := v.e.ContainerStop(ctx, run.ID, "", &zero); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSizeOfAnUnwrittenContainer: as the Docker engine's containerd
+// snapshotter counts a writable layer (disk blocks, its top folder
+// included), a container that wrote nothing has the blocks of its root
+// folder as SizeRw, not 0.
+func TestSizeOfAnUnwrittenContainer(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"true"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(v.root, "memory", "containers", resp.ID, "rootfs"), &st); err != nil {
+		t.Fatal(err)
+	}
+	rw, rootFS, err := v.e.ContainerSizes(ctx, resp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rw != st.Blocks*512 || rootFS <= rw {
+		t.Fatalf("sizes %d/%d, root folder %d bytes of blocks", rw, rootFS, st.Blocks*512)
 	}
 }

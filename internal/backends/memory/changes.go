@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/moby/moby/api/types/container"
 
@@ -106,18 +107,45 @@ func (b *Backend) Changes(ctx context.Context, h backend.Handle) ([]container.Fi
 	return out, nil
 }
 
-// Sizes measures the root as Docker's overlay storage would: SizeRw is what
-// the container wrote (added and changed files, whole), SizeRootFs all the
-// files of its root. Mount points are left out, as with Docker.
+// Sizes measures the root as the Docker engine's containerd snapshotter
+// does (its default image store): the disk blocks in use, folders included,
+// each inode once. SizeRw is the container's writable layer: what it added
+// or changed, plus the root folder itself, which stands for the layer's top
+// folder that the snapshotter counts even when nothing was written (so, as
+// on the engine, SizeRw of a container that wrote nothing is that folder's
+// blocks, not 0). SizeRootFs is the whole root. Mount points are left out.
 func (b *Backend) Sizes(ctx context.Context, h backend.Handle) (rw, rootFS int64, err error) {
 	base, now, err := b.snapshots(h)
 	if err != nil {
 		return 0, 0, err
 	}
+	root := filepath.Join(b.dir(h.ID), "rootfs")
+	rwSeen, allSeen := map[uint64]bool{}, map[uint64]bool{}
+	add := func(seen map[uint64]bool, total *int64, p string) error {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(filepath.Join(root, p), &st); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed since the walk
+			}
+			return err
+		}
+		if !seen[st.Ino] {
+			seen[st.Ino] = true
+			*total += st.Blocks * 512
+		}
+		return nil
+	}
+	if err := errors.Join(add(rwSeen, &rw, "/"), add(allSeen, &rootFS, "/")); err != nil {
+		return 0, 0, err
+	}
 	for p, e := range now {
-		rootFS += e.Size
+		if err := add(allSeen, &rootFS, p); err != nil {
+			return 0, 0, err
+		}
 		if old, ok := base[p]; !ok || old != e {
-			rw += e.Size
+			if err := add(rwSeen, &rw, p); err != nil {
+				return 0, 0, err
+			}
 		}
 	}
 	return rw, rootFS, nil
