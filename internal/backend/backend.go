@@ -75,7 +75,9 @@ const (
 // Spec is a container as the backend needs it: the image's configuration
 // already merged with the create options.
 type Spec struct {
-	ID       string
+	ID string
+	// ImageID is empty for a container created without an image (an
+	// empty root, as with dockerd).
 	ImageID  string
 	Config   container.Config
 	Mounts   []Mount

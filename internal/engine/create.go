@@ -58,9 +58,6 @@ type CreateOptions struct {
 // the image's Cmd, labels merge, and the image's VOLUMEs become anonymous
 // volumes.
 func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (container.CreateResponse, error) {
-	if opts.Config.Image == "" {
-		return container.CreateResponse{}, errdefs.InvalidParameter("no image specified")
-	}
 	if err := validateCreate(&opts.Config, &opts.HostConfig); err != nil {
 		return container.CreateResponse{}, err
 	}
@@ -94,9 +91,13 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 	if err != nil {
 		return container.CreateResponse{}, err
 	}
-	img, err := e.cfg.Images.ImageConfig(ctx, opts.Config.Image)
-	if err != nil {
-		return container.CreateResponse{}, err
+	// As dockerd, a container may be created without an image: its root
+	// is empty, so it has nothing to run and its starts fail.
+	var img ImageConfig
+	if opts.Config.Image != "" {
+		if img, err = e.cfg.Images.ImageConfig(ctx, opts.Config.Image); err != nil {
+			return container.CreateResponse{}, err
+		}
 	}
 	cfg := mergeConfig(img, opts.Config)
 	if len(cfg.Entrypoint) == 0 && len(cfg.Cmd) == 0 {

@@ -271,3 +271,29 @@ func TestSizeOfAnUnwrittenContainer(t *testing.T) {
 		t.Fatalf("sizes %d/%d, root folder %d bytes of blocks", rw, rootFS, st.Blocks*512)
 	}
 }
+
+// TestContainerWithoutAnImage: as dockerd, a container may be created
+// without an image; its root is empty, so its start fails in runc's words
+// and it stays created with exit code 127.
+func TestContainerWithoutAnImage(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: container.Config{Cmd: []string{"true"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := v.inspect(resp.ID)
+	if got.Image != "" || got.Config.Image != "" || got.Path != "true" {
+		t.Fatalf("created: image %q/%q, path %q", got.Image, got.Config.Image, got.Path)
+	}
+	want := `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: "true": executable file not found in $PATH`
+	if err := v.e.ContainerStart(ctx, resp.ID); !errdefs.IsInvalidParameter(err) || err.Error() != want {
+		t.Fatalf("start: %v", err)
+	}
+	if st := v.inspect(resp.ID).State; st.Status != container.StateCreated || st.ExitCode != 127 {
+		t.Fatalf("after the start: %+v", st)
+	}
+	if _, err := v.e.ContainerCreate(ctx, engine.CreateOptions{}); !errdefs.IsInvalidParameter(err) {
+		t.Fatalf("no image and no command: %v", err)
+	}
+}

@@ -21,6 +21,10 @@ type ContainerConfig struct {
 	Mounts []confine.Mount
 	// Hostname is what $HOSTNAME says.
 	Hostname string
+	// Bare is a root that no image filled (docker create without an
+	// image): the userland and the host helpers stand in for the BusyBox of
+	// an image, and there is none, so only the root's own files can run.
+	Bare bool
 }
 
 // Container is a root with its processes. Many processes may run at once.
@@ -46,7 +50,7 @@ func (e *Engine) NewContainer(cfg ContainerConfig) (*Container, error) {
 	c := &Container{fs: fsys, running: map[*Process]struct{}{}}
 	c.shell = shell.New(shell.Config{
 		FS: fsys, Runtime: e.rt, Userland: e.userland, Applets: e.applets,
-		Usage: &c.usage, Procs: &c.procs, Hostname: cfg.Hostname, Gate: &c.gate,
+		Usage: &c.usage, Procs: &c.procs, Hostname: cfg.Hostname, Gate: &c.gate, Bare: cfg.Bare,
 	})
 	return c, nil
 }

@@ -82,3 +82,26 @@ func TestStartResolvesCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestBareRootRunsNothingByName: in a root no image filled (docker create
+// without an image) nothing stands in for a command: applets and helpers
+// by name are not found, as on the engine, whose empty root has no files.
+func TestBareRootRunsNothingByName(t *testing.T) {
+	e := newTestEngine(t)
+	c, err := e.NewContainer(ContainerConfig{Root: newTestRoot(t), Hostname: "sandbox", Bare: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, args := range [][]string{{"true"}, {"sh", "-c", "true"}, {"/bin/sh", "-c", "true"}, {"busybox", "true"}} {
+		_, err := c.Start(context.Background(), ProcessSpec{Args: args, Dir: "/"})
+		var ce *CommandError
+		if !errors.As(err, &ce) || ce.Status != 127 {
+			t.Errorf("%q in a bare root: %v", args, err)
+		}
+	}
+}

@@ -118,6 +118,9 @@ func (b *Backend) Info() backend.Info {
 type workload struct {
 	Mounts   []backend.Mount `json:"mounts"`
 	Hostname string          `json:"hostname"`
+	// NoImage: the root started empty, so the userland does not stand in
+	// for its commands (see sandbox.ContainerConfig.Bare).
+	NoImage bool `json:"no_image,omitempty"`
 }
 
 func (b *Backend) dir(id string) string { return filepath.Join(b.cfg.DataRoot, "containers", id) }
@@ -134,22 +137,12 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 	}
 	dir := b.dir(spec.ID)
 	root := filepath.Join(dir, "rootfs")
-	tmpl, err := b.template(ctx, spec.ImageID)
-	if err != nil {
-		return backend.Handle{}, err
-	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return backend.Handle{}, err
 	}
-	if !b.takeSpare(spec.ImageID, root) {
-		if err := os.Mkdir(root, 0o755); err != nil {
-			return backend.Handle{}, errors.Join(err, os.RemoveAll(dir))
-		}
-		if err := clone(ctx, tmpl, root); err != nil {
-			return backend.Handle{}, errors.Join(fmt.Errorf("memory backend: root of %s: %w", spec.ID, err), os.RemoveAll(dir))
-		}
+	if err := b.makeRoot(ctx, spec, root); err != nil {
+		return backend.Handle{}, errors.Join(err, os.RemoveAll(dir))
 	}
-	b.refillSpare(spec.ImageID, tmpl)
 	fs, err := confine.New(root, nil)
 	if err != nil {
 		return backend.Handle{}, errors.Join(err, os.RemoveAll(dir))
@@ -175,7 +168,7 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 	}
 	if err == nil {
 		var meta []byte
-		meta, err = json.Marshal(workload{Mounts: spec.Mounts, Hostname: spec.Hostname})
+		meta, err = json.Marshal(workload{Mounts: spec.Mounts, Hostname: spec.Hostname, NoImage: spec.ImageID == ""})
 		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, "workload.json"), meta, 0o600)
 		}
@@ -184,6 +177,28 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 		return backend.Handle{}, errors.Join(fmt.Errorf("memory backend: create %s: %w", spec.ID, err), os.RemoveAll(dir))
 	}
 	return backend.Handle{Backend: Name, ID: spec.ID}, nil
+}
+
+// makeRoot fills a new root folder: a clone of the image's template, or
+// an empty folder for a container without an image.
+func (b *Backend) makeRoot(ctx context.Context, spec backend.Spec, root string) error {
+	if spec.ImageID == "" {
+		return os.Mkdir(root, 0o755)
+	}
+	tmpl, err := b.template(ctx, spec.ImageID)
+	if err != nil {
+		return err
+	}
+	if !b.takeSpare(spec.ImageID, root) {
+		if err := os.Mkdir(root, 0o755); err != nil {
+			return err
+		}
+		if err := clone(ctx, tmpl, root); err != nil {
+			return fmt.Errorf("memory backend: root of %s: %w", spec.ID, err)
+		}
+	}
+	b.refillSpare(spec.ImageID, tmpl)
+	return nil
 }
 
 // container opens (once) the sandbox container of a workload.
@@ -209,7 +224,7 @@ func (b *Backend) container(h backend.Handle) (*sandbox.Container, error) {
 		mounts[i] = confine.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
 	}
 	c, err := b.engine.NewContainer(sandbox.ContainerConfig{
-		Root: filepath.Join(b.dir(h.ID), "rootfs"), Mounts: mounts, Hostname: w.Hostname,
+		Root: filepath.Join(b.dir(h.ID), "rootfs"), Mounts: mounts, Hostname: w.Hostname, Bare: w.NoImage,
 	})
 	if err != nil {
 		return nil, errdefs.InvalidParameter("memory backend: %v", err)

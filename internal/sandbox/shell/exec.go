@@ -116,7 +116,7 @@ func (s *Shell) execArgs(ctx context.Context, req *request) int {
 		return s.runWasm(ctx, req, s.cfg.Userland, req.args[1:])
 	}
 	base := path.Base(name)
-	if h, ok := helpers[base]; ok && (!strings.Contains(name, "/") || isShell(base)) {
+	if h, ok := s.helper(base); ok && (!strings.Contains(name, "/") || isShell(base)) {
 		return h(ctx, s, req)
 	}
 	p := name
@@ -130,17 +130,30 @@ func (s *Shell) execArgs(ctx context.Context, req *request) int {
 			return st
 		}
 	}
-	if h, ok := helpers[base]; ok {
+	if h, ok := s.helper(base); ok {
 		return h(ctx, s, req)
 	}
-	if s.cfg.Applets[base] {
+	if s.standIn(base) && s.cfg.Applets[base] {
 		return s.runWasm(ctx, req, s.cfg.Userland, req.args)
 	}
-	if base == multiCall {
+	if s.standIn(base) && base == multiCall {
 		return s.runMultiCall(ctx, req)
 	}
 	fmt.Fprintf(req.stderr, "%s: not found\n", name)
 	return 127
+}
+
+// helper is the host helper standing in for a command name, unless the
+// root is bare.
+func (s *Shell) helper(name string) (helper, bool) {
+	h, ok := helpers[name]
+	return h, ok && !s.cfg.Bare
+}
+
+// standIn says whether the sandbox runs name without a file of the root:
+// a helper, an applet or BusyBox itself, unless the root is bare.
+func (s *Shell) standIn(name string) bool {
+	return !s.cfg.Bare && (helpers[name] != nil || s.cfg.Applets[name] || name == multiCall)
 }
 
 // multiCall is BusyBox's own name: `busybox APPLET ARGS...` in scripts.
@@ -200,7 +213,7 @@ func (s *Shell) runFile(ctx context.Context, req *request, p, invoked string) (s
 		argv = append(argv, invoked)
 		return s.execArgs(ctx, req.with(append(argv, req.args[1:]...))), true
 	case isBinary(head):
-		if s.cfg.Applets[path.Base(p)] || helpers[path.Base(p)] != nil || path.Base(p) == multiCall {
+		if s.standIn(path.Base(p)) {
 			return 0, false
 		}
 		fmt.Fprintf(req.stderr, nativeMessage+"\n", p)

@@ -37,10 +37,10 @@ func (s *Shell) Resolve(args, env []string, dir string) error {
 	req := &request{args: args, env: s.dockerEnv(env), dir: dir}
 	name := args[0]
 	base := path.Base(name)
-	if helpers[base] != nil && (!strings.Contains(name, "/") || isShell(base)) {
+	if _, ok := s.helper(base); ok && (!strings.Contains(name, "/") || isShell(base)) {
 		return nil
 	}
-	byName := helpers[base] != nil || s.cfg.Applets[base] || base == multiCall
+	byName := s.standIn(base)
 	if !strings.Contains(name, "/") {
 		if name != "" && (s.lookPathExecutable(req, name) || byName) {
 			return nil

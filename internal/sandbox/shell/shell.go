@@ -44,6 +44,9 @@ type Config struct {
 	// Gate is the container's pause gate: the interpreter's handlers, the
 	// host helpers and every wasm instance pass it.
 	Gate *wasm.Gate
+	// Bare: no image filled the root, so helpers and applets do not stand
+	// in for commands by name; only files of the root run.
+	Bare bool
 }
 
 // Shell runs the commands of one container. It is safe for concurrent use.
