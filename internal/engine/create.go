@@ -155,8 +155,8 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		rec.Endpoints = []endpoint{}
 		netSpec = platformNetwork(opts, rec, peerHandle)
 	}
-	// The endpoints are allocated first, so that the hosts file the
-	// workload is created with has the container's own addresses.
+	// The endpoints are configured, not allocated: as dockerd, a
+	// container gets its addresses when it starts (activateEndpoints).
 	e.networks.mu.Lock()
 	var planned []plannedEndpoint
 	if netSpec == nil {
@@ -188,41 +188,23 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		release()
 		return container.CreateResponse{}, err
 	}
-	releaseAll := func() {
-		release()
-		e.networks.mu.Lock()
-		for _, ep := range rec.Endpoints {
-			e.networks.release(ep.NetworkID, ep.IP)
-		}
-		e.networks.mu.Unlock()
-	}
 	rec.Handle, err = e.cfg.Backend.Create(ctx, backend.Spec{
 		ID: id, ImageID: img.ID, Config: cfg, Mounts: mounts, Hostname: cfg.Hostname, HostsFile: hosts,
 		Networking: netKind, ExtraHosts: slices.Clone(hc.ExtraHosts), Network: netSpec,
 	})
 	if err != nil {
-		releaseAll()
+		release()
 		return container.CreateResponse{}, err
 	}
 	c := newCtr(e, rec)
 	if err := c.persist(); err != nil {
-		releaseAll()
+		release()
 		return container.CreateResponse{}, err
 	}
 	e.mu.Lock()
 	e.containers[id] = c
 	e.mu.Unlock()
 	e.events.Publish(events.ContainerEventType, events.ActionCreate, id, c.attrs())
-	e.networks.mu.Lock()
-	ids := make([]string, 0, len(planned))
-	for _, p := range planned {
-		e.events.Publish(events.NetworkEventType, events.ActionConnect, p.net.ID, map[string]string{"container": id, "name": p.net.Name, "type": p.net.Driver})
-		if p.net.userDefined() {
-			ids = append(ids, p.net.ID)
-		}
-	}
-	e.refreshHosts(ctx, ids, "")
-	e.networks.mu.Unlock()
 	return container.CreateResponse{ID: id, Warnings: []string{}}, nil
 }
 

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -107,36 +109,179 @@ func (e *Engine) connectCheck(r *networkRecord, name string, eps []endpoint, cfg
 	return nil
 }
 
-// newEndpoint allocates an endpoint for a container; callers hold n.mu.
-func (e *Engine) newEndpoint(r *networkRecord, cid string, cfg *network.EndpointSettings) (endpoint, error) {
-	ep := endpoint{NetworkID: r.ID, EndpointID: newID()}
-	if cfg != nil {
-		if cfg.IPAMConfig != nil {
-			if cfg.IPAMConfig.IPv6Address.IsValid() {
-				return endpoint{}, errdefs.NotImplemented("IPv6 addresses are not supported with the %s backend", e.cfg.Backend.Info().Name)
-			}
-			ep.Requested = cfg.IPAMConfig.IPv4Address
+// newEndpoint is the configuration of a container's endpoint on a network.
+// Nothing is allocated: the address, MAC and endpoint ID come with a start
+// (activate). Callers hold n.mu.
+func (e *Engine) newEndpoint(r *networkRecord, cfg *network.EndpointSettings) (endpoint, error) {
+	ep := endpoint{NetworkID: r.ID, Network: r.Name}
+	if cfg == nil {
+		return ep, nil
+	}
+	if cfg.IPAMConfig != nil {
+		if cfg.IPAMConfig.IPv6Address.IsValid() {
+			return endpoint{}, errdefs.NotImplemented("IPv6 addresses are not supported with the %s backend", e.cfg.Backend.Info().Name)
 		}
-		ep.Aliases = slices.Clone(cfg.Aliases)
-		if len(cfg.DriverOpts) > 0 {
-			ep.DriverOpts = cfg.DriverOpts
+		ep.Requested = cfg.IPAMConfig.IPv4Address
+		if ep.Requested.IsValid() && r.Subnet.IsValid() && !r.Subnet.Contains(ep.Requested) {
+			return endpoint{}, errdefs.InvalidParameter("Invalid address %s: It does not belong to any of this network's subnets", ep.Requested)
 		}
 	}
-	ip, err := e.networks.allocate(r, ep.Requested, cid)
-	if err != nil {
-		return endpoint{}, err
+	ep.Aliases = slices.Clone(cfg.Aliases)
+	if len(cfg.DriverOpts) > 0 {
+		ep.DriverOpts = cfg.DriverOpts
 	}
-	ep.IP = ip
-	ep.MAC = macFor(ip)
-	if cfg != nil && len(cfg.MacAddress) > 0 && ip.IsValid() {
-		ep.MAC = cfg.MacAddress.String()
+	if len(cfg.MacAddress) > 0 {
+		ep.RequestedMAC = cfg.MacAddress.String()
 	}
 	return ep, nil
 }
 
+// activate allocates an endpoint's address, MAC and ID for container cid
+// on r; callers hold n.mu.
+func (e *Engine) activate(r *networkRecord, ep endpoint, cid string) (endpoint, error) {
+	ip, err := e.networks.allocate(r, ep.Requested, cid)
+	if err != nil {
+		return endpoint{}, err
+	}
+	ep.IP, ep.MAC, ep.EndpointID = ip, macFor(ip), newID()
+	if ep.RequestedMAC != "" && ip.IsValid() {
+		ep.MAC = ep.RequestedMAC
+	}
+	return ep, nil
+}
+
+// deactivate releases an endpoint's allocation; callers hold n.mu.
+func (e *Engine) deactivate(ep endpoint) endpoint {
+	e.networks.release(ep.NetworkID, ep.IP)
+	ep.IP, ep.MAC, ep.EndpointID = netip.Addr{}, "", ""
+	return ep
+}
+
+// activateEndpoints makes the endpoints of a container that is starting,
+// as dockerd does at start: addresses, MACs and IDs, the network connect
+// events, and the /etc/hosts of every container on those networks (its
+// own included, before its process runs). A network removed since the
+// container was connected fails the start. A running container is left
+// as it is (start reports it).
+func (e *Engine) activateEndpoints(ctx context.Context, c *ctr) error {
+	e.networks.mu.Lock()
+	defer e.networks.mu.Unlock()
+	c.mu.Lock()
+	if c.rec.State.Running || c.removed {
+		c.mu.Unlock()
+		return nil
+	}
+	id, eps := c.rec.ID, slices.Clone(c.rec.Endpoints)
+	c.mu.Unlock()
+	var made []*networkRecord
+	undo := func() {
+		for i := range eps {
+			if eps[i].active() && slices.ContainsFunc(made, func(r *networkRecord) bool { return r.ID == eps[i].NetworkID }) {
+				e.networks.release(eps[i].NetworkID, eps[i].IP)
+			}
+		}
+	}
+	for i := range eps {
+		if eps[i].active() {
+			continue
+		}
+		r := e.networks.byID[eps[i].NetworkID]
+		if r == nil {
+			undo()
+			return errdefs.NotFound("failed to set up container networking: network %s not found", cmp.Or(eps[i].Network, eps[i].NetworkID))
+		}
+		ep, err := e.activate(r, eps[i], id)
+		if err != nil {
+			undo()
+			return err
+		}
+		eps[i] = ep
+		made = append(made, r)
+	}
+	if len(made) == 0 {
+		e.refreshHosts(ctx, nil, id) // container:<id> shares the other's file
+		return nil
+	}
+	c.mu.Lock()
+	c.rec.Endpoints = eps
+	err := c.persist()
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(made))
+	for _, r := range made {
+		e.events.Publish(events.NetworkEventType, events.ActionConnect, r.ID, map[string]string{"container": id, "name": r.Name, "type": r.Driver})
+		ids = append(ids, r.ID)
+	}
+	e.refreshHosts(ctx, ids, id)
+	return nil
+}
+
+// joined marks the active endpoints of a container whose process started:
+// from then on dockerd shows their network's ID. A copy: records handed
+// out share the slice.
+func joined(eps []endpoint) []endpoint {
+	out := slices.Clone(eps)
+	for i := range out {
+		out[i].Joined = out[i].Joined || out[i].active()
+	}
+	return out
+}
+
+// deactivateEndpoints releases the endpoints of a container whose run has
+// ended (or whose start failed), as dockerd does when a container stops:
+// the addresses go back to the networks, with disconnect events, and the
+// other containers' /etc/hosts lose it. The configuration stays for the
+// next start. A container running again by then is left alone.
+func (e *Engine) deactivateEndpoints(ctx context.Context, c *ctr) error {
+	return e.releaseEndpoints(ctx, c, false)
+}
+
+// releaseEndpoints releases c's active endpoints; removed says c is gone
+// (its record is not written, and it may have been running).
+func (e *Engine) releaseEndpoints(ctx context.Context, c *ctr, removed bool) error {
+	e.networks.mu.Lock()
+	defer e.networks.mu.Unlock()
+	c.mu.Lock()
+	if c.rec.State.Running && !removed {
+		c.mu.Unlock()
+		return nil
+	}
+	var left []*networkRecord
+	eps := slices.Clone(c.rec.Endpoints)
+	for i := range eps {
+		if !eps[i].active() {
+			continue
+		}
+		eps[i] = e.deactivate(eps[i])
+		if r := e.networks.byID[eps[i].NetworkID]; r != nil {
+			left = append(left, r)
+		}
+	}
+	if len(left) == 0 {
+		c.mu.Unlock()
+		return nil
+	}
+	c.rec.Endpoints = eps
+	var err error
+	if !removed {
+		err = c.persist()
+	}
+	id := c.rec.ID
+	c.mu.Unlock()
+	ids := make([]string, 0, len(left))
+	for _, r := range left {
+		e.events.Publish(events.NetworkEventType, events.ActionDisconnect, r.ID, map[string]string{"container": id, "name": r.Name, "type": r.Driver})
+		ids = append(ids, r.ID)
+	}
+	e.refreshHosts(ctx, ids, "")
+	return err
+}
+
 // planEndpoints resolves a create request's networks: the NetworkMode one
-// first, then the other EndpointsConfig entries by name, and allocates
-// their addresses. On error nothing stays allocated. Callers hold n.mu.
+// first, then the other EndpointsConfig entries by name, into endpoint
+// configurations (nothing is allocated before a start). Callers hold n.mu.
 //
 // An unknown network is an invalid parameter here, not NotFound: dockerd
 // creates the container and fails its start, and the docker CLI reads a
@@ -190,23 +335,16 @@ func (e *Engine) planEndpointsOf(cid, name string, mode container.NetworkMode, c
 		wants = append(wants, want{kr, cfgs[k]})
 	}
 	var planned []plannedEndpoint
-	undo := func() {
-		for _, p := range planned {
-			e.networks.release(p.net.ID, p.ep.IP)
-		}
-	}
 	for _, w := range wants {
 		eps := make([]endpoint, len(planned))
 		for i, p := range planned {
 			eps[i] = p.ep
 		}
 		if err := e.connectCheck(w.r, name, eps, w.cfg); err != nil {
-			undo()
 			return nil, err
 		}
-		ep, err := e.newEndpoint(w.r, cid, w.cfg)
+		ep, err := e.newEndpoint(w.r, w.cfg)
 		if err != nil {
-			undo()
 			return nil, err
 		}
 		planned = append(planned, plannedEndpoint{w.r, ep})
@@ -215,7 +353,9 @@ func (e *Engine) planEndpointsOf(cid, name string, mode container.NetworkMode, c
 }
 
 // NetworkConnect connects a container to a network with an endpoint
-// configuration (aliases, IPAMConfig.IPv4Address, MAC address).
+// configuration (aliases, IPAMConfig.IPv4Address, MAC address). As with
+// dockerd, a running container gets its endpoint (address, connect event)
+// at once; another one keeps the configuration for its next start.
 func (e *Engine) NetworkConnect(ctx context.Context, ref string, req network.ConnectRequest) error {
 	e.networks.mu.Lock()
 	defer e.networks.mu.Unlock()
@@ -225,6 +365,9 @@ func (e *Engine) NetworkConnect(ctx context.Context, ref string, req network.Con
 		return err
 	}
 	r, err := e.networks.find(ref)
+	if errdefs.IsNotFound(err) {
+		return e.connectUnknown(c, ref, req.EndpointConfig, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -238,11 +381,18 @@ func (e *Engine) NetworkConnect(ctx context.Context, ref string, req network.Con
 	if err := e.connectCheck(r, name, eps, req.EndpointConfig); err != nil {
 		return err
 	}
-	ep, err := e.newEndpoint(r, id, req.EndpointConfig)
+	ep, err := e.newEndpoint(r, req.EndpointConfig)
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
+	running := c.rec.State.Running
+	if running {
+		if ep, err = e.activate(r, ep, id); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+	}
 	c.rec.Endpoints = append(c.rec.Endpoints, ep)
 	err = c.persist()
 	if err != nil {
@@ -253,8 +403,67 @@ func (e *Engine) NetworkConnect(ctx context.Context, ref string, req network.Con
 		e.networks.release(r.ID, ep.IP)
 		return err
 	}
-	e.events.Publish(events.NetworkEventType, events.ActionConnect, r.ID, map[string]string{"container": id, "name": r.Name, "type": r.Driver})
-	e.refreshHosts(ctx, []string{r.ID}, id)
+	if running {
+		e.events.Publish(events.NetworkEventType, events.ActionConnect, r.ID, map[string]string{"container": id, "name": r.Name, "type": r.Driver})
+		e.refreshHosts(ctx, []string{r.ID}, id)
+	}
+	return nil
+}
+
+// disconnectUnknown is a disconnect from a network that does not exist
+// (any more): as dockerd, a container that is not running drops its
+// configuration by that name, or says it is not connected (a 500); a
+// running one gets notFound.
+func (e *Engine) disconnectUnknown(c *ctr, ref string, notFound error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rec.State.Running {
+		return notFound
+	}
+	i := slices.IndexFunc(c.rec.Endpoints, func(ep endpoint) bool {
+		return ep.Network == ref && (ep.NetworkID == "" || e.networks.byID[ep.NetworkID] == nil)
+	})
+	if i < 0 {
+		return fmt.Errorf("container %s is not connected to the network %s", c.rec.ID, ref)
+	}
+	old := c.rec.Endpoints
+	c.rec.Endpoints = slices.Delete(slices.Clone(old), i, i+1)
+	if err := c.persist(); err != nil {
+		c.rec.Endpoints = old
+		return err
+	}
+	return nil
+}
+
+// connectUnknown is a connect to a network that does not exist: as
+// dockerd, a container that is not running keeps the configuration by the
+// name given (its start will fail); a running one gets notFound.
+func (e *Engine) connectUnknown(c *ctr, ref string, cfg *network.EndpointSettings, notFound error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rec.State.Running || c.removed || c.rec.State.Status == container.StateRemoving {
+		return notFound
+	}
+	ep := endpoint{Network: ref}
+	if cfg != nil {
+		ep.Aliases = slices.Clone(cfg.Aliases)
+		if cfg.IPAMConfig != nil {
+			ep.Requested = cfg.IPAMConfig.IPv4Address
+		}
+		if len(cfg.DriverOpts) > 0 {
+			ep.DriverOpts = cfg.DriverOpts
+		}
+		if len(cfg.MacAddress) > 0 {
+			ep.RequestedMAC = cfg.MacAddress.String()
+		}
+	}
+	old := c.rec.Endpoints
+	eps := slices.DeleteFunc(slices.Clone(old), func(o endpoint) bool { return o.NetworkID == "" && o.Network == ref })
+	c.rec.Endpoints = append(eps, ep)
+	if err := c.persist(); err != nil {
+		c.rec.Endpoints = old
+		return err
+	}
 	return nil
 }
 
@@ -264,6 +473,13 @@ func (e *Engine) NetworkDisconnect(ctx context.Context, ref string, req network.
 	e.networks.mu.Lock()
 	defer e.networks.mu.Unlock()
 	r, err := e.networks.find(ref)
+	if errdefs.IsNotFound(err) {
+		c, cerr := e.lookup(req.Container)
+		if cerr != nil {
+			return err
+		}
+		return e.disconnectUnknown(c, ref, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -294,26 +510,12 @@ func (e *Engine) NetworkDisconnect(ctx context.Context, ref string, req network.
 	if err != nil {
 		return err
 	}
-	e.networks.release(r.ID, ep.IP)
-	e.events.Publish(events.NetworkEventType, events.ActionDisconnect, r.ID, map[string]string{"container": id, "name": r.Name, "type": r.Driver})
-	e.refreshHosts(ctx, []string{r.ID}, id)
-	return nil
-}
-
-// releaseEndpoints frees a removed container's addresses, publishes its
-// disconnect events and refreshes the other containers' /etc/hosts.
-func (e *Engine) releaseEndpoints(ctx context.Context, rec record) {
-	e.networks.mu.Lock()
-	defer e.networks.mu.Unlock()
-	var ids []string
-	for _, ep := range rec.Endpoints {
-		e.networks.release(ep.NetworkID, ep.IP)
-		if r := e.networks.byID[ep.NetworkID]; r != nil {
-			e.events.Publish(events.NetworkEventType, events.ActionDisconnect, r.ID, map[string]string{"container": rec.ID, "name": r.Name, "type": r.Driver})
-			ids = append(ids, r.ID)
-		}
+	if ep.active() {
+		e.networks.release(r.ID, ep.IP)
+		e.events.Publish(events.NetworkEventType, events.ActionDisconnect, r.ID, map[string]string{"container": id, "name": r.Name, "type": r.Driver})
+		e.refreshHosts(ctx, []string{r.ID}, id)
 	}
-	e.refreshHosts(ctx, ids, "")
+	return nil
 }
 
 // barrier waits for /etc/hosts writes in progress (remove calls it after
@@ -323,9 +525,10 @@ func (n *networks) barrier() {
 	n.mu.Unlock()
 }
 
-// loadEndpoints rebuilds the allocations from the container records, and
-// connects records written before networks existed to their NetworkMode
-// network. Called by New before anything else runs.
+// loadEndpoints rebuilds the allocations of running containers from the
+// records, drops those of records written when endpoints lived as long as
+// the container, and connects records written before networks existed to
+// their NetworkMode network. Called by New before anything else runs.
 func (e *Engine) loadEndpoints() error {
 	e.networks.mu.Lock()
 	defer e.networks.mu.Unlock()
@@ -346,9 +549,23 @@ func (e *Engine) loadEndpoints() error {
 			}
 			continue
 		}
-		for _, ep := range c.rec.Endpoints {
+		live := c.rec.State.Running || c.rec.State.Restarting // settled by New after this
+		changed := false
+		for i, ep := range c.rec.Endpoints {
+			if !live && ep.active() {
+				// Written when endpoints lived from create to removal.
+				c.rec.Endpoints[i].IP, c.rec.Endpoints[i].MAC, c.rec.Endpoints[i].EndpointID = netip.Addr{}, "", ""
+				c.rec.Endpoints[i].Joined = c.rec.State.StartedAt != zeroTime && c.rec.State.StartedAt != ""
+				changed = true
+				continue
+			}
 			if used := e.networks.used[ep.NetworkID]; used != nil && ep.IP.IsValid() {
 				used[ep.IP] = c.rec.ID
+			}
+		}
+		if changed {
+			if err := c.persist(); err != nil {
+				return err
 			}
 		}
 	}
@@ -364,11 +581,25 @@ func (e *Engine) endpointSettings(rec record) map[string]*network.EndpointSettin
 	for _, ep := range rec.Endpoints {
 		r := e.networks.byID[ep.NetworkID]
 		if r == nil {
+			// A configuration by name of a network that does not exist:
+			// shown as dockerd shows it, with nothing of a network.
+			if ep.Network != "" {
+				out[ep.Network] = configOnly(ep)
+			}
 			continue
 		}
+		// As dockerd: the configuration always; the endpoint's ID, address,
+		// gateway and MAC while it runs; the network's ID and the DNS names
+		// once it has run.
 		s := &network.EndpointSettings{
-			Aliases: ep.Aliases, DriverOpts: ep.DriverOpts, NetworkID: r.ID, EndpointID: ep.EndpointID,
+			Aliases: ep.Aliases, DriverOpts: ep.DriverOpts, EndpointID: ep.EndpointID,
 			IPAddress: ep.IP, MacAddress: hwaddr(ep.MAC),
+		}
+		if !ep.active() {
+			s.MacAddress = hwaddr(ep.RequestedMAC)
+		}
+		if ep.Joined {
+			s.NetworkID = r.ID
 		}
 		if ep.Requested.IsValid() {
 			s.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: ep.Requested}
@@ -376,12 +607,21 @@ func (e *Engine) endpointSettings(rec record) map[string]*network.EndpointSettin
 		if ep.IP.IsValid() {
 			s.Gateway, s.IPPrefixLen = r.Gateway, r.Subnet.Bits()
 		}
-		if r.userDefined() {
+		if r.userDefined() && ep.Joined {
 			s.DNSNames = dnsNames(rec, ep)
 		}
 		out[r.Name] = s
 	}
 	return out
+}
+
+// configOnly is what an endpoint configuration shows without a network.
+func configOnly(ep endpoint) *network.EndpointSettings {
+	s := &network.EndpointSettings{Aliases: ep.Aliases, DriverOpts: ep.DriverOpts, MacAddress: hwaddr(ep.RequestedMAC)}
+	if ep.Requested.IsValid() {
+		s.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: ep.Requested}
+	}
+	return s
 }
 
 // dnsNames are the names an endpoint answers to on a user-defined network:

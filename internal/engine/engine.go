@@ -133,6 +133,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: container %s: %w", c.rec.ID, err)
 		}
+		if !running {
+			if err := e.deactivateEndpoints(ctx, c); err != nil {
+				return nil, fmt.Errorf("engine: container %s: %w", c.rec.ID, err)
+			}
+		}
 		switch {
 		case running:
 		case c.rec.HostConfig.AutoRemove:

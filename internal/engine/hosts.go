@@ -12,10 +12,11 @@ import (
 	"github.com/sockerless/sockerless/internal/errdefs"
 )
 
-// refreshHosts rewrites /etc/hosts of every container on the given
-// networks and of the container self. Callers hold n.mu, which orders the
-// writes. A backend without backend.HostsWriter keeps the file it wrote
-// at create.
+// refreshHosts rewrites /etc/hosts of every running container on the
+// given networks and of the container self (one that is starting). A
+// container that is not running gets its file when it starts. Callers hold
+// n.mu, which orders the writes. A backend without backend.HostsWriter
+// keeps the file it wrote at create.
 func (e *Engine) refreshHosts(ctx context.Context, networkIDs []string, self string) {
 	hw, ok := e.cfg.Backend.(backend.HostsWriter)
 	if !ok {
@@ -27,20 +28,13 @@ func (e *Engine) refreshHosts(ctx context.Context, networkIDs []string, self str
 		for _, ep := range networkPeer(rec, all).Endpoints {
 			touched = touched || slices.Contains(networkIDs, ep.NetworkID)
 		}
-		if !touched || rec.State.Status == container.StateRemoving {
+		if !touched || rec.State.Status == container.StateRemoving || (!rec.State.Running && rec.ID != self) {
 			continue
 		}
 		if err := hw.WriteHosts(context.WithoutCancel(ctx), rec.Handle, e.hostsFile(rec, all)); err != nil && !errdefs.IsNotFound(err) {
 			e.log.Warn("/etc/hosts not updated", "container_id", rec.ID, "err", err)
 		}
 	}
-}
-
-// refreshOwnHosts rewrites a container's /etc/hosts (at start).
-func (e *Engine) refreshOwnHosts(ctx context.Context, id string) {
-	e.networks.mu.Lock()
-	defer e.networks.mu.Unlock()
-	e.refreshHosts(ctx, nil, id)
 }
 
 // hostsFile is the /etc/hosts of rec: the standard entries, the extra

@@ -22,7 +22,6 @@ func (e *Engine) ContainerStart(ctx context.Context, name string) error {
 		return err
 	}
 	rec, _ := c.snapshot()
-	e.refreshOwnHosts(ctx, rec.ID)
 	err = e.start(ctx, c, true)
 	if err != nil && !errdefs.IsNotModified(err) && rec.HostConfig.AutoRemove {
 		// As dockerd: a --rm container that cannot start is removed, so a
@@ -33,8 +32,22 @@ func (e *Engine) ContainerStart(ctx context.Context, name string) error {
 }
 
 // start runs the container's main process; manual is a user's start (it
-// clears the manually-stopped mark of unless-stopped).
+// clears the manually-stopped mark of unless-stopped). As dockerd, the
+// container's endpoints exist from its start to the end of the run.
 func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
+	if err := e.activateEndpoints(ctx, c); err != nil {
+		return err
+	}
+	err := e.startProcess(ctx, c, manual)
+	if err != nil {
+		// A container that did not start has no endpoints (one already
+		// running keeps its own: deactivateEndpoints leaves it).
+		err = errors.Join(err, e.deactivateEndpoints(ctx, c))
+	}
+	return err
+}
+
+func (e *Engine) startProcess(ctx context.Context, c *ctr, manual bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.removed {
@@ -91,6 +104,7 @@ func (e *Engine) start(ctx context.Context, c *ctr, manual bool) error {
 		Status: container.StateRunning, Running: true,
 		StartedAt: now(), FinishedAt: zeroTime, Health: c.rec.State.Health,
 	}
+	c.rec.Endpoints = joined(c.rec.Endpoints)
 	if err := c.persist(); err != nil {
 		return err
 	}
@@ -164,6 +178,10 @@ func (e *Engine) waitExit(ctx context.Context, c *ctr, proc backend.Process, run
 	count := c.rec.RestartCount
 	c.mu.Unlock()
 	c.logs.wake()
+	// As dockerd: the endpoints go with the run, before the die event.
+	if err := e.deactivateEndpoints(ctx, c); err != nil {
+		e.log.Error("container endpoints not released", "container_id", c.rec.ID, "err", err)
+	}
 	e.events.Publish(events.ContainerEventType, events.ActionDie, c.rec.ID, attrs)
 
 	switch {

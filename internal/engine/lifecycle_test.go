@@ -191,6 +191,10 @@ func TestStartOfAMissingCommand(t *testing.T) {
 	if st := v.inspect(resp.ID).State; st.Status != container.StateCreated || st.ExitCode != 127 || st.Error != want || st.Running {
 		t.Fatalf("after the start: %+v", st)
 	}
+	// As dockerd, a start that failed leaves no endpoint and no network ID.
+	if s := v.inspect(resp.ID).NetworkSettings.Networks["bridge"]; s == nil || s.EndpointID != "" || s.NetworkID != "" || s.IPAddress.IsValid() {
+		t.Errorf("endpoint after a start that failed: %+v", s)
+	}
 	if v.inspect(resp.ID).LogPath == "" {
 		t.Error("no LogPath after a start that failed: dockerd makes the log file before the process")
 	}

@@ -140,13 +140,14 @@ type networkUser struct {
 	ep  endpoint
 }
 
-// networkUsers returns the endpoints on a network, by container. Callers
-// hold n.mu.
+// networkUsers returns the endpoints on a network, by container: those of
+// running containers (as dockerd, a created or stopped container is
+// connected by configuration only). Callers hold n.mu.
 func (e *Engine) networkUsers(networkID string) []networkUser {
 	var out []networkUser
 	for _, rec := range e.records() {
 		for _, ep := range rec.Endpoints {
-			if ep.NetworkID == networkID {
+			if ep.NetworkID == networkID && ep.active() {
 				out = append(out, networkUser{rec, ep})
 			}
 		}
@@ -240,7 +241,7 @@ func (e *Engine) NetworkList(ctx context.Context, f filters.Args) ([]network.Sum
 	inUse := map[string]bool{}
 	for _, rec := range e.records() {
 		for _, ep := range rec.Endpoints {
-			inUse[ep.NetworkID] = true
+			inUse[ep.NetworkID] = inUse[ep.NetworkID] || ep.active()
 		}
 	}
 	out := []network.Summary{}

@@ -1,11 +1,15 @@
 package engine
 
 // Networks are records and address bookkeeping, owned here like names and
-// volumes. A network is a subnet with a gateway; connecting a container
-// allocates it an address from that subnet (or the one asked for), a MAC
-// address derived from it as dockerd does (02:42:<IPv4>), and an endpoint
-// ID. Allocations live in the container records (record.Endpoints), so they
-// are persisted with the container and rebuilt from the records at start.
+// volumes. A network is a subnet with a gateway. A container's connection
+// to it (create's networks, docker network connect) is an endpoint
+// configuration kept in its record (record.Endpoints); as with dockerd, the
+// endpoint itself exists only while the container runs: a start allocates
+// an address from the subnet (or the one asked for), a MAC address derived
+// from it as dockerd does (02:42:<IPv4>) and an endpoint ID, and the end of
+// the run releases them (endpoints.go: activateEndpoints,
+// deactivateEndpoints). Allocations are persisted with the record and
+// rebuilt from the records when the daemon starts.
 //
 // Nothing routes packets: the memory backend has no network stack (WASI
 // preview 1 has no sockets), so the addresses are what inspect and
@@ -46,9 +50,15 @@ type networkRecord struct {
 	Aux         map[string]netip.Addr `json:"aux,omitempty"`
 }
 
-// endpoint is a container's connection to a network, kept in its record.
+// endpoint is a container's connection to a network, kept in its record:
+// the configuration, and the allocation while the container runs
+// (EndpointID, IP, MAC; empty otherwise).
 type endpoint struct {
-	NetworkID  string            `json:"network_id"`
+	NetworkID string `json:"network_id"`
+	// Network is the network's name, or the reference a stopped container
+	// was connected to when no such network existed (dockerd keeps that
+	// configuration by name, and the start fails).
+	Network    string            `json:"network,omitempty"`
 	EndpointID string            `json:"endpoint_id"`
 	IP         netip.Addr        `json:"ip,omitzero"`
 	MAC        string            `json:"mac,omitempty"`
@@ -56,7 +66,15 @@ type endpoint struct {
 	DriverOpts map[string]string `json:"driver_opts,omitempty"`
 	// Requested is IPAMConfig.IPv4Address as the user gave it.
 	Requested netip.Addr `json:"requested,omitzero"`
+	// RequestedMAC is the MAC address the user gave.
+	RequestedMAC string `json:"requested_mac,omitempty"`
+	// Joined: the endpoint has existed (the container ran while
+	// connected); dockerd shows the network's ID from then on.
+	Joined bool `json:"joined,omitempty"`
 }
+
+// active reports whether the endpoint exists now (its container runs).
+func (ep endpoint) active() bool { return ep.EndpointID != "" }
 
 // The predefined networks, created on the first start of a data root.
 var builtinNetworks = []struct{ name, driver, subnet, gateway string }{

@@ -85,7 +85,12 @@ func (v *env) reopen() { v.close(); v.open() }
 // NetworkMode) with per-network aliases.
 func (v *env) create(name string, nets []string, aliases map[string][]string) string {
 	v.t.Helper()
-	opts := engine.CreateOptions{Name: name, Config: container.Config{Image: "sockerless/base:latest", Cmd: []string{"true"}}}
+	return v.createCmd(name, nets, aliases, "true")
+}
+
+func (v *env) createCmd(name string, nets []string, aliases map[string][]string, cmd ...string) string {
+	v.t.Helper()
+	opts := engine.CreateOptions{Name: name, Config: container.Config{Image: "sockerless/base:latest", Cmd: cmd}}
 	if len(nets) > 0 {
 		opts.HostConfig.NetworkMode = container.NetworkMode(nets[0])
 		opts.Networks = map[string]*network.EndpointSettings{}
@@ -98,6 +103,17 @@ func (v *env) create(name string, nets []string, aliases map[string][]string) st
 		v.t.Fatal(err)
 	}
 	return resp.ID
+}
+
+// up creates a container that idles on the given networks and starts it:
+// endpoints (addresses, IDs) exist while a container runs.
+func (v *env) up(name string, nets []string, aliases map[string][]string) string {
+	v.t.Helper()
+	id := v.createCmd(name, nets, aliases, "sleep", "infinity")
+	if err := v.e.ContainerStart(context.Background(), id); err != nil {
+		v.t.Fatal(err)
+	}
+	return id
 }
 
 func (v *env) inspect(name string) container.InspectResponse {
@@ -166,9 +182,17 @@ func TestNetworkAddressesAndHosts(t *testing.T) {
 		t.Fatalf("inspect by prefix: %+v %v", n, err)
 	}
 
-	web := v.create("web1", []string{"app"}, map[string][]string{"app": {"web"}})
-	cli := v.create("cli", []string{"app"}, nil)
-	def := v.create("def", nil, nil)
+	// Created, a container has its configuration and no endpoint yet.
+	web := v.createCmd("web1", []string{"app"}, map[string][]string{"app": {"web"}}, "sleep", "infinity")
+	if ws := v.inspect("web1").NetworkSettings.Networks["app"]; ws == nil || ws.IPAddress.IsValid() || ws.NetworkID != "" || ws.EndpointID != "" ||
+		ws.MacAddress != nil || ws.DNSNames != nil || strings.Join(ws.Aliases, ",") != "web" {
+		t.Fatalf("created web1 endpoint: %+v", ws)
+	}
+	if err := v.e.ContainerStart(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	cli := v.up("cli", []string{"app"}, nil)
+	def := v.up("def", nil, nil)
 
 	ws := v.inspect("web1").NetworkSettings.Networks["app"]
 	if ws == nil || ws.IPAddress != netip.MustParseAddr("172.18.0.2") || ws.Gateway != netip.MustParseAddr("172.18.0.1") ||
@@ -182,7 +206,7 @@ func TestNetworkAddressesAndHosts(t *testing.T) {
 		t.Fatalf("default bridge endpoint: %+v", d)
 	}
 	// cli sees web1 by name and alias; web1 sees cli (rewritten on cli's
-	// create); the default bridge resolves no names.
+	// start); the default bridge resolves no names.
 	if h := v.hosts(cli); !strings.Contains(h, "172.18.0.2\tweb1 web "+web[:12]+"\n") || !strings.Contains(h, "172.18.0.3\t"+cli[:12]+" cli\n") {
 		t.Fatalf("cli hosts:\n%s", h)
 	}
@@ -221,23 +245,40 @@ func TestNetworkAddressesAndHosts(t *testing.T) {
 		t.Fatalf("after disconnect:\n%s", h)
 	}
 
-	// Allocations survive a restart: the next container does not take
-	// web1's or cli's address.
-	v.reopen()
-	other := v.create("other", []string{"app"}, nil)
-	if ip := v.inspect(other).NetworkSettings.Networks["app"].IPAddress; ip != netip.MustParseAddr("172.18.0.4") {
-		t.Fatalf("after restart: %v", ip)
-	}
-	// Removing a container releases its address and leaves the others'
-	// hosts files.
-	if err := v.e.ContainerRemove(ctx, "web1", true, false); err != nil {
+	// A stop ends the endpoint: the address goes back to the network and
+	// leaves the others' hosts files; the network's ID and the names stay.
+	zero := 0
+	if err := v.e.ContainerStop(ctx, "web1", "", &zero); err != nil {
 		t.Fatal(err)
 	}
-	if h := v.hosts(cli); strings.Contains(h, "web1") {
-		t.Fatalf("after rm:\n%s", h)
+	ws = v.inspect("web1").NetworkSettings.Networks["app"]
+	if ws == nil || ws.IPAddress.IsValid() || ws.EndpointID != "" || ws.Gateway.IsValid() || ws.MacAddress != nil || ws.NetworkID != resp.ID ||
+		strings.Join(ws.DNSNames, ",") != "web1,web,"+web[:12] {
+		t.Fatalf("stopped web1 endpoint: %+v", ws)
 	}
-	if ip := v.inspect(v.create("again", []string{"app"}, nil)).NetworkSettings.Networks["app"].IPAddress; ip != netip.MustParseAddr("172.18.0.2") {
+	if h := v.hosts(cli); strings.Contains(h, "web1") {
+		t.Fatalf("after web1's stop:\n%s", h)
+	}
+	if ip := v.inspect(v.up("again", []string{"app"}, nil)).NetworkSettings.Networks["app"].IPAddress; ip != netip.MustParseAddr("172.18.0.2") {
 		t.Fatalf("released address not reused: %v", ip)
+	}
+	// Started again, web1 gets a free address.
+	if err := v.e.ContainerStart(ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	if ip := v.inspect("web1").NetworkSettings.Networks["app"].IPAddress; ip != netip.MustParseAddr("172.18.0.4") {
+		t.Fatalf("web1 restarted: %v", ip)
+	}
+
+	// Running allocations survive a daemon restart only with their
+	// containers: a clean stop stops them, so their addresses are free.
+	v.reopen()
+	other := v.up("other", []string{"app"}, nil)
+	if ip := v.inspect(other).NetworkSettings.Networks["app"].IPAddress; ip != netip.MustParseAddr("172.18.0.2") {
+		t.Fatalf("after restart: %v", ip)
+	}
+	if err := v.e.ContainerRemove(ctx, "web1", true, false); err != nil {
+		t.Fatal(err)
 	}
 
 	list, err := v.e.NetworkList(ctx, filters.Args{"type": {"custom"}})
@@ -282,12 +323,74 @@ func TestCreateNetworkErrors(t *testing.T) {
 		t.Errorf("unknown network at create: %v", err)
 	}
 	// host and none give no address and exclude other networks.
-	id := v.create("hostc", []string{"host"}, nil)
-	if s := v.inspect(id).NetworkSettings.Networks["host"]; s == nil || s.IPAddress.IsValid() || s.NetworkID == "" {
+	id := v.up("hostc", []string{"host"}, nil)
+	if s := v.inspect(id).NetworkSettings.Networks["host"]; s == nil || s.IPAddress.IsValid() || s.NetworkID == "" || s.EndpointID == "" {
 		t.Fatalf("host endpoint: %+v", s)
 	}
 	if err := v.e.NetworkConnect(ctx, "bridge", network.ConnectRequest{Container: id}); !errdefs.IsInvalidParameter(err) {
 		t.Fatalf("connect a host container: %v", err)
+	}
+}
+
+// TestEndpointsLiveWithTheRun: as dockerd, a created container holds no
+// endpoint, so a network with only created containers on it can be
+// removed (their next start fails), and connecting a created container
+// records the configuration without an address or a connect event.
+func TestEndpointsLiveWithTheRun(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	for _, n := range []string{"gone", "later"} {
+		if _, err := v.e.NetworkCreate(ctx, network.CreateRequest{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := v.createCmd("c1", []string{"gone"}, nil, "sleep", "infinity")
+	if ni, _ := v.e.NetworkInspect(ctx, "gone", false, ""); len(ni.Containers) != 0 {
+		t.Fatalf("endpoints of a created container: %+v", ni.Containers)
+	}
+	if err := v.e.NetworkRemove(ctx, "gone"); err != nil {
+		t.Fatalf("removing a network only a created container is on: %v", err)
+	}
+	if err := v.e.ContainerStart(ctx, id); !errdefs.IsNotFound(err) || err.Error() != "failed to set up container networking: network gone not found" {
+		t.Fatalf("start on a removed network: %v", err)
+	}
+	if st := v.inspect(id).State; st.Running || st.Status != container.StateCreated {
+		t.Fatalf("after the failed start: %+v", st)
+	}
+	// The configuration stays by name, as dockerd keeps it, and can be
+	// dropped and given again while the container is not running.
+	if s := v.inspect(id).NetworkSettings.Networks["gone"]; s == nil || s.NetworkID != "" || s.EndpointID != "" {
+		t.Fatalf("configuration on a removed network: %+v", s)
+	}
+	if err := v.e.NetworkDisconnect(ctx, "gone", network.DisconnectRequest{Container: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.NetworkDisconnect(ctx, "gone", network.DisconnectRequest{Container: id}); err == nil || err.Error() != "container "+id+" is not connected to the network gone" {
+		t.Fatalf("disconnect again: %v", err)
+	}
+	if err := v.e.NetworkConnect(ctx, "gone", network.ConnectRequest{Container: id, EndpointConfig: &network.EndpointSettings{Aliases: []string{"al"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if s := v.inspect(id).NetworkSettings.Networks["gone"]; s == nil || strings.Join(s.Aliases, ",") != "al" {
+		t.Fatalf("connected by name: %+v", s)
+	}
+
+	other := v.createCmd("d1", []string{"later"}, nil, "sleep", "infinity")
+	if err := v.e.NetworkConnect(ctx, "bridge", network.ConnectRequest{Container: other}); err != nil {
+		t.Fatal(err)
+	}
+	if s := v.inspect(other).NetworkSettings.Networks["bridge"]; s == nil || s.IPAddress.IsValid() || s.EndpointID != "" {
+		t.Fatalf("connected while created: %+v", s)
+	}
+	if err := v.e.ContainerStart(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	nets := v.inspect(other).NetworkSettings.Networks
+	if nets["bridge"] == nil || !nets["bridge"].IPAddress.IsValid() || nets["later"] == nil || !nets["later"].IPAddress.IsValid() {
+		t.Fatalf("after the start: %+v %+v", nets["bridge"], nets["later"])
+	}
+	if err := v.e.NetworkRemove(ctx, "later"); !isForbidden(err) {
+		t.Fatalf("removing a network a running container is on: %v", err)
 	}
 }
 
@@ -302,7 +405,7 @@ func TestContainerNetworkMode(t *testing.T) {
 	if _, err := v.e.NetworkCreate(ctx, network.CreateRequest{Name: "pod"}); err != nil {
 		t.Fatal(err)
 	}
-	job := v.create("job", []string{"pod"}, map[string][]string{"pod": {"svc"}})
+	job := v.createCmd("job", []string{"pod"}, map[string][]string{"pod": {"svc"}}, "sleep", "infinity")
 	create := func(hc container.HostConfig, cfg container.Config) (string, error) {
 		cfg.Image, cfg.Cmd = "sockerless/base:latest", []string{"tail", "-f", "/dev/null"}
 		resp, err := v.e.ContainerCreate(ctx, engine.CreateOptions{Config: cfg, HostConfig: hc})

@@ -91,7 +91,9 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, removeVolumes bool) 
 	c.removed = true
 	c.notify()
 	c.mu.Unlock()
-	e.releaseEndpoints(ctx, rec)
+	if err := e.releaseEndpoints(ctx, c, true); err != nil {
+		return err
+	}
 	if removeVolumes {
 		for _, m := range rec.Mounts {
 			if m.Type != mount.TypeVolume {
