@@ -171,12 +171,13 @@ func (e *Engine) activateEndpoints(ctx context.Context, c *ctr) error {
 		c.mu.Unlock()
 		return nil
 	}
-	id, eps := c.rec.ID, slices.Clone(c.rec.Endpoints)
+	id, old := c.rec.ID, c.rec.Endpoints
 	c.mu.Unlock()
+	eps := slices.Clone(old)
 	var made []*networkRecord
 	undo := func() {
 		for i := range eps {
-			if eps[i].active() && slices.ContainsFunc(made, func(r *networkRecord) bool { return r.ID == eps[i].NetworkID }) {
+			if eps[i].active() && !old[i].active() {
 				e.networks.release(eps[i].NetworkID, eps[i].IP)
 			}
 		}
@@ -205,8 +206,12 @@ func (e *Engine) activateEndpoints(ctx context.Context, c *ctr) error {
 	c.mu.Lock()
 	c.rec.Endpoints = eps
 	err := c.persist()
+	if err != nil {
+		c.rec.Endpoints = old
+	}
 	c.mu.Unlock()
 	if err != nil {
+		undo()
 		return err
 	}
 	ids := make([]string, 0, len(made))
@@ -249,17 +254,18 @@ func (e *Engine) releaseEndpoints(ctx context.Context, c *ctr, removed bool) err
 		return nil
 	}
 	var left []*networkRecord
+	changed := false
 	eps := slices.Clone(c.rec.Endpoints)
 	for i := range eps {
 		if !eps[i].active() {
 			continue
 		}
-		eps[i] = e.deactivate(eps[i])
+		eps[i], changed = e.deactivate(eps[i]), true
 		if r := e.networks.byID[eps[i].NetworkID]; r != nil {
 			left = append(left, r)
 		}
 	}
-	if len(left) == 0 {
+	if !changed {
 		c.mu.Unlock()
 		return nil
 	}
