@@ -54,7 +54,7 @@ func containerCases() []testCase {
 		{"create-errors", func(s *session) {
 			s.create("dt-taken", spec{cmd: []string{"true"}})
 			s.do("bad-json", check{}, http.MethodPost, "/containers/create", "{not json")
-			s.do("no-image", check{}, http.MethodPost, "/containers/create", map[string]any{"Cmd": []string{"true"}})
+			s.do("no-image", check{}, http.MethodPost, "/containers/create", map[string]any{"Cmd": []string{"true"}, "Labels": map[string]string{labelKey: "1"}}) // labelled: the engine creates it
 			s.do("unknown-image", check{}, http.MethodPost, "/containers/create", map[string]any{"Image": "sockerless-test/nosuch:latest"})
 			s.do("name-taken", check{}, http.MethodPost, "/containers/create?name=dt-taken", sleeper)
 			s.do("bad-name", check{}, http.MethodPost, "/containers/create?name=-bad/name", sleeper)
