@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -271,9 +272,36 @@ var (
 )
 
 // newTestServer serves cfg on 127.0.0.1 with logs going to the test.
+// testLog passes the server's log to the test's output until the test
+// ends, and drops it after: a hijacked connection's handler is not waited
+// for by httptest.Server.Close and may log its request once the test has
+// returned.
+type testLog struct {
+	mu   sync.Mutex
+	w    io.Writer
+	done bool
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done {
+		return len(p), nil
+	}
+	return l.w.Write(p)
+}
+
+func (l *testLog) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.done = true
+}
+
 func newTestServer(t *testing.T, cfg Config) *httptest.Server {
 	t.Helper()
-	cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	lw := &testLog{w: t.Output()}
+	t.Cleanup(lw.stop)
+	cfg.Logger = slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.BackendName == "" {
 		cfg.BackendName = "fake"
 	}
