@@ -72,7 +72,8 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		}
 		return container.CreateResponse{}, errdefs.NotImplemented("legacy links (--link) are not supported: connect the containers to a user-defined network instead")
 	}
-	if len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts {
+	if _, ok := e.cfg.Backend.(backend.Networker); !ok && (len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts) {
+		// Only a platform that owns the networks has host ports to bind.
 		return container.CreateResponse{}, e.unsupported("publishing ports (-p, -P)")
 	}
 	if t := opts.HostConfig.LogConfig.Type; t != "" && t != logDriver {
