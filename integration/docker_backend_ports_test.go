@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/sockerless/sockerless/internal/testenv"
@@ -29,20 +30,20 @@ func TestDockerBackendPorts(t *testing.T) {
 	d.must(t, "network", "create", "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", net)
 	t.Cleanup(func() { _, _ = d.docker("network", "rm", net) }) // after the containers' own clean-up
 
-	// serve runs httpd on port in a container whose page holds a computed
+	// serve runs httpd on port in a container of image whose page holds a computed
 	// value and the container's hostname (its short ID): only that
 	// container serves it.
-	serve := func(t *testing.T, name, port string, opts ...string) (id, page string) {
+	serve := func(t *testing.T, name, image, port string, opts ...string) (id, page string) {
 		t.Helper()
 		script := fmt.Sprintf(`mkdir -p /www && echo "page-$((6*7))-$(hostname)" > /www/index.html && exec httpd -f -p %s -h /www`, port)
-		args := append(append([]string{"run", "-d", "--name", name, "--network", net}, opts...), img, "sh", "-c", script)
+		args := append(append([]string{"run", "-d", "--name", name, "--network", net}, opts...), image, "sh", "-c", script)
 		id = strings.TrimSpace(d.must(t, args...))
 		t.Cleanup(func() { _, _ = d.docker("rm", "-f", id) })
 		return id, fmt.Sprintf("page-42-%s\n", id[:12])
 	}
 
 	t.Run("-p with a host port the engine chooses", func(t *testing.T) {
-		id, page := serve(t, "web", "8080", "-p", "127.0.0.1::8080")
+		id, page := serve(t, "web", img, "8080", "-p", "127.0.0.1::8080")
 		hostPort := enginePort(t, engine, id, "8080/tcp")
 		addr := "127.0.0.1:" + hostPort
 		if out := d.must(t, "port", "web"); out != "8080/tcp -> "+addr+"\n" {
@@ -69,7 +70,7 @@ func TestDockerBackendPorts(t *testing.T) {
 	})
 
 	t.Run("-P publishes the exposed ports", func(t *testing.T) {
-		id, page := serve(t, "all", "8081", "-P", "--expose", "8081")
+		id, page := serve(t, "all", img, "8081", "-P", "--expose", "8081")
 		hostPort := enginePort(t, engine, id, "8081/tcp")
 		addr := "127.0.0.1:" + hostPort
 		if out := d.must(t, "port", "all", "8081"); out != addr+"\n" {
@@ -80,6 +81,21 @@ func TestDockerBackendPorts(t *testing.T) {
 		}
 		if out := d.must(t, "inspect", "--format", "{{.HostConfig.PublishAllPorts}} {{json .Config.ExposedPorts}}", "all"); out != `true {"8081/tcp":{}}`+"\n" {
 			t.Fatalf("inspect: %q", out)
+		}
+	})
+
+	t.Run("-P publishes the image's EXPOSE", func(t *testing.T) {
+		exposing := exposingImage(t, engine, img, "8082/tcp")
+		id, page := serve(t, "fromimage", exposing, "8082", "-P")
+		addr := "127.0.0.1:" + enginePort(t, engine, id, "8082/tcp")
+		if out := d.must(t, "port", "fromimage"); out != "8082/tcp -> "+addr+"\n" {
+			t.Fatalf("docker port fromimage: %q, want 8082/tcp -> %s", out, addr)
+		}
+		if got := fetch(t, addr); got != page {
+			t.Fatalf("GET %s: %q, want %q", addr, got, page)
+		}
+		if out := d.must(t, "inspect", "--format", "{{json .Config.ExposedPorts}}", "fromimage"); out != `{"8082/tcp":{}}`+"\n" {
+			t.Fatalf("Config.ExposedPorts: %q", out)
 		}
 	})
 
@@ -140,4 +156,32 @@ func fetch(t *testing.T, addr string) string {
 	}
 	t.Fatalf("GET http://%s/: %v", addr, last)
 	return ""
+}
+
+// exposingImage commits, on the engine, an image of base that EXPOSEs port,
+// removed at the end of the test.
+func exposingImage(t *testing.T, engine *client.Client, base, port string) string {
+	t.Helper()
+	ctx := context.Background()
+	ref := fmt.Sprintf("sockerless-it-expose:%d", os.Getpid())
+	c, err := engine.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config: &container.Config{Image: base, Cmd: []string{"true"}}, HostConfig: &container.HostConfig{NetworkMode: "none"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if _, err := engine.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil {
+			t.Error(err)
+		}
+	}()
+	if _, err := engine.ContainerCommit(ctx, c.ID, client.ContainerCommitOptions{Reference: ref, Changes: []string{"EXPOSE " + port}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := engine.ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: true}); err != nil {
+			t.Error(err)
+		}
+	})
+	return ref
 }

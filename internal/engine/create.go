@@ -21,16 +21,18 @@ import (
 
 // ImageConfig is what a container takes from its image.
 type ImageConfig struct {
-	ID          string
-	User        string
-	Env         []string
-	Entrypoint  []string
-	Cmd         []string
-	WorkingDir  string
-	Labels      map[string]string
-	Volumes     map[string]struct{}
-	StopSignal  string
-	Healthcheck *container.HealthConfig
+	ID         string
+	User       string
+	Env        []string
+	Entrypoint []string
+	Cmd        []string
+	WorkingDir string
+	Labels     map[string]string
+	Volumes    map[string]struct{}
+	// ExposedPorts are the image's EXPOSE: -P publishes them too.
+	ExposedPorts network.PortSet
+	StopSignal   string
+	Healthcheck  *container.HealthConfig
 }
 
 // ImageStore resolves image references for the engine.
@@ -294,6 +296,16 @@ func mergeConfig(img ImageConfig, req container.Config) container.Config {
 	}
 	if len(vols) > 0 {
 		cfg.Volumes = vols
+	}
+	if len(img.ExposedPorts) > 0 {
+		ports := network.PortSet{}
+		for p := range img.ExposedPorts {
+			ports[p] = struct{}{}
+		}
+		for p := range req.ExposedPorts {
+			ports[p] = struct{}{}
+		}
+		cfg.ExposedPorts = ports
 	}
 	return cfg
 }
