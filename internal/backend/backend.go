@@ -107,6 +107,11 @@ type NetworkSpec struct {
 	// DNSNames are the names the container answers to on user-defined
 	// networks besides its aliases: its name and short ID.
 	DNSNames []string
+	// PortBindings and PublishAllPorts are -p and -P as sent, for the
+	// platform to bind its host's ports (the container ports are in
+	// Spec.Config.ExposedPorts too).
+	PortBindings    network.PortMap
+	PublishAllPorts bool
 }
 
 // Handle is a backend's persisted reference to a workload, kept by the

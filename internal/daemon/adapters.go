@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/system"
 
 	"github.com/sockerless/sockerless/internal/dockerapi"
@@ -37,9 +38,29 @@ func (c ImageConfigs) ImageConfig(ctx context.Context, ref string) (engine.Image
 		ID: img.ID, User: cfg.User, Env: cfg.Env, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd,
 		WorkingDir: cfg.WorkingDir, Labels: cfg.Labels, Volumes: cfg.Volumes, StopSignal: cfg.StopSignal,
 	}
+	if out.ExposedPorts, err = exposedPorts(img.ID, cfg.ExposedPorts); err != nil {
+		return engine.ImageConfig{}, err
+	}
 	if h := cfg.Healthcheck; h != nil {
 		out.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
 			StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+	}
+	return out, nil
+}
+
+// exposedPorts reads an image's EXPOSE ("80/tcp"); one that is not a port
+// is the image's defect, named.
+func exposedPorts(id string, exposed map[string]struct{}) (network.PortSet, error) {
+	if len(exposed) == 0 {
+		return nil, nil
+	}
+	out := network.PortSet{}
+	for s := range exposed {
+		p, err := network.ParsePort(s)
+		if err != nil {
+			return nil, errdefs.InvalidParameter("image %s: exposed port %q: %v", id, s, err)
+		}
+		out[p] = struct{}{}
 	}
 	return out, nil
 }

@@ -28,6 +28,9 @@ func (e engineImages) ImageConfig(ctx context.Context, ref string) (engine.Image
 	if cfg := img.Config; cfg != nil {
 		out.User, out.Env, out.Entrypoint, out.Cmd = cfg.User, cfg.Env, cfg.Entrypoint, cfg.Cmd
 		out.WorkingDir, out.Labels, out.Volumes, out.StopSignal = cfg.WorkingDir, cfg.Labels, cfg.Volumes, cfg.StopSignal
+		if out.ExposedPorts, err = exposedPorts(img.ID, cfg.ExposedPorts); err != nil {
+			return engine.ImageConfig{}, err
+		}
 		if h := cfg.Healthcheck; h != nil {
 			out.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
 				StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}

@@ -21,16 +21,18 @@ import (
 
 // ImageConfig is what a container takes from its image.
 type ImageConfig struct {
-	ID          string
-	User        string
-	Env         []string
-	Entrypoint  []string
-	Cmd         []string
-	WorkingDir  string
-	Labels      map[string]string
-	Volumes     map[string]struct{}
-	StopSignal  string
-	Healthcheck *container.HealthConfig
+	ID         string
+	User       string
+	Env        []string
+	Entrypoint []string
+	Cmd        []string
+	WorkingDir string
+	Labels     map[string]string
+	Volumes    map[string]struct{}
+	// ExposedPorts are the image's EXPOSE: -P publishes them too.
+	ExposedPorts network.PortSet
+	StopSignal   string
+	Healthcheck  *container.HealthConfig
 }
 
 // ImageStore resolves image references for the engine.
@@ -72,7 +74,8 @@ func (e *Engine) ContainerCreate(ctx context.Context, opts CreateOptions) (conta
 		}
 		return container.CreateResponse{}, errdefs.NotImplemented("legacy links (--link) are not supported: connect the containers to a user-defined network instead")
 	}
-	if len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts {
+	if _, ok := e.cfg.Backend.(backend.Networker); !ok && (len(opts.HostConfig.PortBindings) > 0 || opts.HostConfig.PublishAllPorts) {
+		// Only a platform that owns the networks has host ports to bind.
 		return container.CreateResponse{}, e.unsupported("publishing ports (-p, -P)")
 	}
 	if t := opts.HostConfig.LogConfig.Type; t != "" && t != logDriver {
@@ -293,6 +296,16 @@ func mergeConfig(img ImageConfig, req container.Config) container.Config {
 	}
 	if len(vols) > 0 {
 		cfg.Volumes = vols
+	}
+	if len(img.ExposedPorts) > 0 {
+		ports := network.PortSet{}
+		for p := range img.ExposedPorts {
+			ports[p] = struct{}{}
+		}
+		for p := range req.ExposedPorts {
+			ports[p] = struct{}{}
+		}
+		cfg.ExposedPorts = ports
 	}
 	return cfg
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/sockerless/sockerless/internal/engine"
 	"github.com/sockerless/sockerless/internal/errdefs"
@@ -260,5 +261,20 @@ func TestNewVolumeGetsTheImageContent(t *testing.T) {
 	anon := run(container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Target: "/etc"}}}, "test -s /etc/passwd && echo copied")
 	if anon != "copied\n" {
 		t.Fatalf("an anonymous volume: %q", anon)
+	}
+}
+
+// The memory sandbox has no network stack, so no host port can reach it:
+// -p and -P are refused, naming the backend.
+func TestMemoryBackendRefusesPublishedPorts(t *testing.T) {
+	v := newEnv(t)
+	for name, hc := range map[string]container.HostConfig{
+		"-p": {PortBindings: network.PortMap{network.MustParsePort("80/tcp"): {{HostPort: "8080"}}}},
+		"-P": {PublishAllPorts: true},
+	} {
+		_, err := v.e.ContainerCreate(context.Background(), engine.CreateOptions{Config: container.Config{Image: testImage, Cmd: []string{"true"}}, HostConfig: hc})
+		if !errdefs.IsNotImplemented(err) || err.Error() != "publishing ports (-p, -P) is not supported by the memory backend" {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 
+	"github.com/sockerless/sockerless/internal/backend"
 	"github.com/sockerless/sockerless/internal/errdefs"
 	"github.com/sockerless/sockerless/internal/filters"
 )
@@ -44,6 +45,10 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 	if err != nil {
 		return nil, err
 	}
+	publish, expose, err := portFilters(f)
+	if err != nil {
+		return nil, err
+	}
 	out := []container.Summary{}
 	for _, r := range recs {
 		if !all && !r.State.Running && len(f.Get("status")) == 0 && !f.Has("exited") && before == nil && sinceRec == nil {
@@ -69,6 +74,12 @@ func (e *Engine) ContainerList(ctx context.Context, all bool, limit int, f filte
 		s := e.summary(r, nets)
 		if p != nil {
 			s.ImageManifestDescriptor = p.ImageManifestDescriptor
+		}
+		if _, ok := e.cfg.Backend.(backend.Networker); ok {
+			s.Ports = portSummaries(p)
+		}
+		if !matchPorts(s.Ports, publish, expose) {
+			continue
 		}
 		out = append(out, s)
 		if limit > 0 && len(out) == limit {

@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/sockerless/sockerless/internal/errdefs"
 	"github.com/sockerless/sockerless/internal/filters"
 )
 
@@ -34,6 +36,32 @@ func TestListNameFilter(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("name=%s: got %v, want %v", pattern, got, want)
+		}
+	}
+}
+
+// The publish and expose filters take dockerd's values (a port or a range,
+// with or without a protocol) and refuse a host address; a memory
+// container has no ports, so neither filter finds it.
+func TestListPortFilters(t *testing.T) {
+	v := newEnv(t)
+	v.create("web", nil, nil)
+	for _, f := range []string{"publish=80", "expose=80/tcp", "expose=8000-8090"} {
+		key, val, _ := strings.Cut(f, "=")
+		list, err := v.e.ContainerList(context.Background(), true, 0, filters.Args{key: {val}})
+		if err != nil || len(list) != 0 {
+			t.Errorf("%s: %d containers, %v; want none", f, len(list), err)
+		}
+	}
+	for f, want := range map[string]string{
+		"publish=127.0.0.1:80": "filter for 'publish' should not contain ':': 127.0.0.1:80",
+		"expose=http":          "error while looking up for expose http: invalid start port 'http'",
+		"expose=90-80":         "error while looking up for expose 90-80: invalid port range: 90-80",
+	} {
+		key, val, _ := strings.Cut(f, "=")
+		_, err := v.e.ContainerList(context.Background(), true, 0, filters.Args{key: {val}})
+		if !errdefs.IsInvalidParameter(err) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want an invalid parameter starting %q", f, err, want)
 		}
 	}
 }

@@ -33,7 +33,8 @@ func platformNetwork(opts CreateOptions, rec record, peer backend.Handle) *backe
 	}
 	return &backend.NetworkSpec{
 		Mode: opts.HostConfig.NetworkMode, Peer: peer, Endpoints: eps,
-		DNSNames: []string{strings.TrimPrefix(rec.Name, "/"), rec.ID[:12]},
+		DNSNames:     []string{strings.TrimPrefix(rec.Name, "/"), rec.ID[:12]},
+		PortBindings: opts.HostConfig.PortBindings, PublishAllPorts: opts.HostConfig.PublishAllPorts,
 	}
 }
 

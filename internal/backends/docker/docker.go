@@ -18,9 +18,10 @@
 //	Archiver        ContainerStatPath, CopyFromContainer, CopyToContainer
 //	Inspector       ContainerTop, ContainerStats
 //	Pauser, Changer ContainerPause/Unpause, ContainerDiff
-//	Networker       the create's network mode and NetworkingConfig on the
-//	                engine's networks (networks.go; the daemon routes the
-//	                network API to Networks)
+//	Networker       the create's network mode, NetworkingConfig and
+//	                published ports (-p, -P) on the engine's networks
+//	                (networks.go; the daemon routes the network API to
+//	                Networks)
 //	Describer       ContainerInspect, for what inspect and list show of
 //	                the engine's container (networks, storage, manifest)
 //
@@ -141,6 +142,9 @@ func (b *Backend) Create(ctx context.Context, spec backend.Spec) (backend.Handle
 			cfg.Hostname, cfg.Domainname = "", "" // the other container's, on the engine
 		}
 		cfg.Labels[LabelDNSNames] = strings.Join(n.DNSNames, ",")
+		// The engine binds the host's ports (its userland proxy or NAT)
+		// and chooses the ones left empty: inspect shows its choice.
+		hc.PortBindings, hc.PublishAllPorts = n.PortBindings, n.PublishAllPorts
 	}
 	for _, m := range spec.Mounts {
 		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
