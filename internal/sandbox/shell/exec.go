@@ -325,6 +325,13 @@ func (s *Shell) spawn(ctx context.Context, parent *request, argv []string, stdin
 
 // lookPathFile finds a regular file for name on $PATH inside the container.
 func (s *Shell) lookPathFile(req *request, name string) string {
+	return s.searchPath(req, name, false)
+}
+
+// searchPath finds a regular file for name on $PATH inside the container;
+// executable asks, as exec.LookPath does, for one with an execute bit
+// (a file without one is passed over).
+func (s *Shell) searchPath(req *request, name string, executable bool) string {
 	for _, dir := range strings.Split(req.getenv("PATH"), ":") {
 		if dir == "" {
 			dir = "."
@@ -333,7 +340,7 @@ func (s *Shell) lookPathFile(req *request, name string) string {
 		if !path.IsAbs(p) {
 			p = path.Join(req.dir, p)
 		}
-		if fi, err := s.cfg.FS.Stat(p); err == nil && fi.Mode().IsRegular() {
+		if fi, err := s.cfg.FS.Stat(p); err == nil && fi.Mode().IsRegular() && (!executable || fi.Mode()&0o111 != 0) {
 			return p
 		}
 	}

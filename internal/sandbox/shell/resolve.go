@@ -42,7 +42,7 @@ func (s *Shell) Resolve(args, env []string, dir string) error {
 	}
 	byName := s.standIn(base)
 	if !strings.Contains(name, "/") {
-		if name != "" && (s.lookPathExecutable(req, name) || byName) {
+		if name != "" && (s.searchPath(req, name, true) != "" || byName) {
 			return nil
 		}
 		return &CommandError{Status: 127, Message: fmt.Sprintf("exec: %q: executable file not found in $PATH", name)}
@@ -65,25 +65,6 @@ func (s *Shell) Resolve(args, env []string, dir string) error {
 		return &CommandError{Status: 126, Message: fmt.Sprintf("exec: %q: permission denied", name)}
 	}
 	return nil
-}
-
-// lookPathExecutable says whether $PATH holds an executable regular file
-// of that name, as exec.LookPath looks (a file without an execute bit is
-// passed over).
-func (s *Shell) lookPathExecutable(req *request, name string) bool {
-	for _, dir := range strings.Split(req.getenv("PATH"), ":") {
-		if dir == "" {
-			dir = "."
-		}
-		p := path.Join(dir, name)
-		if !path.IsAbs(p) {
-			p = path.Join(req.dir, p)
-		}
-		if fi, err := s.cfg.FS.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // errnoOf is the system error behind a failed stat (ENOENT, ENOTDIR, ...),
