@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -21,10 +20,7 @@ func TestDockerBackendNetworks(t *testing.T) {
 	d, engine := dockerBackend(t, "")
 	img := testenv.BusyboxImage
 	ctx := context.Background()
-	net := fmt.Sprintf("sockerless-it-net-%d", os.Getpid())
-
-	netID := strings.TrimSpace(d.must(t, "network", "create", net))
-	t.Cleanup(func() { _, _ = d.docker("network", "rm", net) }) // after the containers' own clean-up
+	net, netID := testNetwork(t, d, "sockerless-it-net")
 	if _, err := engine.NetworkInspect(ctx, netID, client.NetworkInspectOptions{}); err != nil {
 		t.Fatalf("network %s is not on the engine: %v", netID, err)
 	}

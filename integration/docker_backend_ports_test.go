@@ -26,9 +26,7 @@ import (
 func TestDockerBackendPorts(t *testing.T) {
 	d, engine := dockerBackend(t, "")
 	img := testenv.BusyboxImage
-	net := fmt.Sprintf("sockerless-it-ports-%d", os.Getpid())
-	d.must(t, "network", "create", "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", net)
-	t.Cleanup(func() { _, _ = d.docker("network", "rm", net) }) // after the containers' own clean-up
+	net, _ := testNetwork(t, d, "sockerless-it-ports", "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1")
 
 	// serve runs httpd on port in a container of image whose page holds a computed
 	// value and the container's hostname (its short ID): only that

@@ -31,6 +31,17 @@ func dockerBackend(t *testing.T, dataRoot string) (*daemon, *client.Client) {
 	return startDockerBackend(t, dataRoot), engine
 }
 
+// testNetwork creates, through d, a network named for this test process
+// (prefix-<pid>) with the given create options, removed at the end (after
+// the containers' own clean-up). It returns the name and the ID.
+func testNetwork(t *testing.T, d *daemon, prefix string, opts ...string) (name, id string) {
+	t.Helper()
+	name = fmt.Sprintf("%s-%d", prefix, os.Getpid())
+	id = strings.TrimSpace(d.must(t, append(append([]string{"network", "create"}, opts...), name)...))
+	t.Cleanup(func() { _, _ = d.docker("network", "rm", name) }) // best effort: the test has its verdict
+	return name, id
+}
+
 // engineContainer finds the engine's container behind a Sockerless one by
 // the label the backend puts on it.
 func engineContainer(t *testing.T, engine *client.Client, id string) (container.Summary, bool) {
