@@ -149,7 +149,8 @@ type ProcessSpec struct {
 // engine records: 127 when the command is not found, 126 when it cannot be
 // executed. Message is the runtime's reason, worded as Go's os/exec words it
 // (`exec: "nope": executable file not found in $PATH`); the engine adds the
-// Docker engine's framing around it.
+// Docker engine's framing around it. A platform that words its refusals
+// itself (a Docker engine) returns a StartError instead.
 type CommandError struct {
 	Status  int
 	Message string

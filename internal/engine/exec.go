@@ -138,7 +138,7 @@ func (e *Engine) ExecStart(ctx context.Context, id string, opts ExecStartOptions
 	}, stdio)
 	if err != nil {
 		code := 126
-		if refused, status, ok := commandRefused(err, execRefusedPrefix); ok {
+		if refused, status, ok := startRefused(err, execRefusedPrefix); ok {
 			err, code = refused, status
 		}
 		x.mu.Lock()

@@ -83,16 +83,13 @@ func (e *Engine) startProcess(ctx context.Context, c *ctr, manual bool) error {
 	if err != nil {
 		run.end() // the attached clients see the end of their streams
 		c.pendingAttach = nil
-		if refused, status, ok := commandRefused(err, startRefusedPrefix); ok {
+		if refused, status, ok := startRefused(err, startRefusedPrefix); ok {
 			// As dockerd: the container keeps its status (created, or
 			// exited) with the command's exit status and the reason.
 			err = refused
 			c.rec.State.ExitCode = status
 		}
 		c.rec.State.Error = err.Error()
-		if se := (*backend.StartError)(nil); errors.As(err, &se) {
-			c.rec.State.ExitCode = se.Code
-		}
 		return errorsJoinPersist(c, err)
 	}
 	c.pendingAttach = nil

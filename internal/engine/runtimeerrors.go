@@ -19,12 +19,19 @@ const (
 	execRefusedPrefix  = "OCI runtime exec failed: exec failed: unable to start container process: "
 )
 
-// commandRefused turns a backend's CommandError into the engine's error
-// and the exit status to record; ok is false for any other error.
-func commandRefused(err error, prefix string) (out error, status int, ok bool) {
+// startRefused turns a backend's refusal to start a process into the
+// engine's error and the exit status to record; ok is false for any other
+// error. A CommandError gets the Docker engine's framing (prefix); a
+// StartError comes from a platform that words its refusals itself (a
+// Docker engine) and is kept as it is.
+func startRefused(err error, prefix string) (out error, status int, ok bool) {
 	var ce *backend.CommandError
-	if !errors.As(err, &ce) {
-		return err, 0, false
+	if errors.As(err, &ce) {
+		return errdefs.InvalidParameter("%s%s", prefix, ce.Message), ce.Status, true
 	}
-	return errdefs.InvalidParameter("%s%s", prefix, ce.Message), ce.Status, true
+	var se *backend.StartError
+	if errors.As(err, &se) {
+		return err, se.Code, true
+	}
+	return err, 0, false
 }
